@@ -1,0 +1,13 @@
+"""skdae: denoising autoencoders as scikit-learn transformers.
+
+:class:`DenoisingAutoencoder` learns one layer of robust features;
+:class:`StackedDenoisingAutoencoder` stacks them and fine-tunes the stack.
+Both train with PyTorch on the CPU or a GPU (``device``) and behave like any
+scikit-learn transformer.
+"""
+
+from ._dae import DenoisingAutoencoder
+
+__version__ = "0.1.0"
+
+__all__ = ["DenoisingAutoencoder", "__version__"]

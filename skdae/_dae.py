@@ -1,0 +1,602 @@
+"""DenoisingAutoencoder: a single-layer denoising autoencoder as a transformer."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._corruption import CORRUPTIONS, Corruption
+from ._device import (
+    apply_in_chunks,
+    as_tensor,
+    make_generator,
+    resolve_device,
+    state_from_numpy,
+    state_to_numpy,
+)
+from ._modules import (
+    ACTIVATIONS,
+    AutoencoderLayer,
+    init_layer_params,
+    reconstruction_loss,
+)
+from ._training import TrainingSet, denoising_objective, make_optimizer, train
+from ._validation import (
+    check_corruption_level,
+    check_positive_weights,
+    check_unit_interval,
+    feature_extremes,
+    resolve_batch_size,
+    validation_split,
+)
+
+_SEED_RANGE = 2**31 - 1
+
+# The parameters shared with StackedDenoisingAutoencoder, which reuses them.
+TRAINING_PARAMETER_CONSTRAINTS = {
+    "corruption": [StrOptions(set(CORRUPTIONS)), None],
+    "corruption_level": [Interval(Real, 0, None, closed="left")],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "loss": [StrOptions({"cross_entropy", "mse"})],
+    "tied_weights": ["boolean"],
+    "solver": [StrOptions({"adam", "sgd"})],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state"],
+    "device": [str],
+    "verbose": ["verbose"],
+}
+
+
+class DenoisingAutoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Denoising autoencoder (Vincent et al., 2008) with a PyTorch backend.
+
+    Learns a code ``h = g(b + W x)`` from which the clean input can be
+    reconstructed as ``x^ = o(c + W* h)``, while training only ever sees a
+    corrupted input ``x~``. Learning to undo the corruption forces the code to
+    capture the dependencies between input features rather than copy them,
+    which makes it a better representation for a downstream estimator.
+    ``transform`` returns the code of the clean input; it is deterministic.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Number of hidden units (the size of the code). May exceed the number
+        of features: the corruption keeps an overcomplete code from learning
+        the identity.
+
+    corruption : {"masking", "gaussian", "salt_and_pepper"} or None, \
+            default="masking"
+        The corruption process applied to training inputs:
+
+        - ``"masking"``: each input set to 0 with probability
+          ``corruption_level``;
+        - ``"gaussian"``: additive noise ``N(0, corruption_level**2)``;
+        - ``"salt_and_pepper"``: each input, with probability
+          ``corruption_level``, set to its feature's minimum or maximum seen
+          in fit (each half the time);
+        - ``None``: no corruption, a plain autoencoder.
+
+        Masking is the default: it suits data scaled to [0, 1] (a zero is a
+        "missing" pixel) as well as standardized data (a zero is the mean).
+
+    corruption_level : float, default=0.25
+        Masking or salt-and-pepper probability (in [0, 1]), or the standard
+        deviation of gaussian noise. A quarter of the inputs destroyed is the
+        level Vincent et al. (2010) found best for digits.
+
+    activation : {"sigmoid", "tanh", "relu", "identity"}, default="sigmoid"
+        The encoder's nonlinearity g. Sigmoid codes lie in [0, 1], which is
+        what stacked layers and most downstream estimators handle best.
+
+    loss : {"mse", "cross_entropy"}, default="mse"
+        Reconstruction loss, measured against the clean input.
+        ``"mse"`` is ``1/2 sum_d (x^_d - x_d)^2`` with a linear decoder output
+        and works for any real-valued data, standardized data included;
+        ``"cross_entropy"`` is ``-sum_d [x_d log x^_d + (1 - x_d) log(1 - x^_d)]``
+        with a sigmoid output, computed from the logits, and needs X in
+        [0, 1] (it is the better choice for such data, e.g. pixel
+        intensities).
+
+    tied_weights : bool, default=True
+        Use the transpose of the encoder's weights as decoder weights
+        (``W* = W^T``), halving the parameters, as in the original paper.
+        Otherwise the decoder has its own matrix ``decoder_components_``.
+
+    solver : {"adam", "sgd"}, default="adam"
+        Adam, or SGD with Nesterov momentum 0.9.
+
+    learning_rate_init : float, default=1e-3
+        Step size of the solver.
+
+    alpha : float, default=0.0
+        Strength of the L2 penalty ``alpha / 2 * ||W||^2`` added to the mean
+        per-sample loss (weights only, not biases).
+
+    batch_size : int or "auto", default="auto"
+        Samples per minibatch; ``"auto"`` is ``min(128, n_samples)``.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the data).
+
+    tol : float, default=1e-4
+        Improvement of the training loss (or of the validation score, with
+        early stopping) below which an epoch counts as no improvement.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop when its score has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs, and keep the
+        weights that scored best.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement after which training stops.
+
+    shuffle : bool, default=True
+        Visit the samples in a new random order each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Controls weight initialisation, the validation split, the sample
+        order and the corruption noise. Pass an int for identical results
+        on the same device. Global numpy and torch random states are never
+        used.
+
+    device : str, default="auto"
+        Where to compute: ``"auto"`` (CUDA when available, else CPU),
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``. Read at each call, so
+        ``set_params(device="cpu")`` moves inference of a fitted model; the
+        learned parameters are kept as numpy arrays either way.
+
+    verbose : int, default=0
+        0 is silent, 1 shows a progress bar over epochs, 2 prints one line per
+        epoch.
+
+    warm_start : bool, default=False
+        Continue from the previous solution (weights and solver state) when
+        ``fit`` is called again on data with the same number of features.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        Encoder weights W.
+
+    intercept_hidden_ : ndarray of shape (n_components,)
+        Encoder biases b.
+
+    intercept_visible_ : ndarray of shape (n_features,)
+        Decoder biases c.
+
+    decoder_components_ : ndarray of shape (n_components, n_features)
+        Decoder weights, so that ``x^ = o(c + h @ decoder_components_)``.
+        Only present when ``tied_weights=False``.
+
+    data_min_, data_max_ : ndarray of shape (n_features,)
+        Per-feature extremes seen in fit, used by salt-and-pepper noise.
+
+    loss_curve_ : list of float
+        Mean per-sample training loss (on corrupted inputs) of each epoch.
+
+    validation_scores_ : list of float or None
+        Score (negative mean per-sample loss on clean inputs) of the
+        validation set after each epoch; None without early stopping.
+
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``; None without early stopping.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    StackedDenoisingAutoencoder : Several layers, pretrained greedily and
+        fine-tuned.
+    sklearn.neural_network.BernoulliRBM : Restricted Boltzmann machine, another
+        unsupervised feature learner.
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+
+    Notes
+    -----
+    Computation runs in float32. float32 input is used without a copy and
+    ``transform`` returns float32 for any input dtype.
+
+    References
+    ----------
+    P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol. Extracting and
+    composing robust features with denoising autoencoders. ICML 2008.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skdae import DenoisingAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> dae = DenoisingAutoencoder(n_components=32, max_iter=5, random_state=0,
+    ...                            device="cpu")
+    >>> codes = dae.fit_transform(X / 16)
+    >>> codes.shape
+    (1797, 32)
+    >>> dae.inverse_transform(codes).shape
+    (1797, 64)
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        **TRAINING_PARAMETER_CONSTRAINTS,
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_components=256,
+        *,
+        corruption="masking",
+        corruption_level=0.25,
+        activation="sigmoid",
+        loss="mse",
+        tied_weights=True,
+        solver="adam",
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        shuffle=True,
+        random_state=None,
+        device="auto",
+        verbose=0,
+        warm_start=False,
+    ):
+        self.n_components = n_components
+        self.corruption = corruption
+        self.corruption_level = corruption_level
+        self.activation = activation
+        self.loss = loss
+        self.tied_weights = tied_weights
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the autoencoder to X, reconstructing it from corrupted copies.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample's loss; a zero weight removes the sample.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        keep = self.warm_start and self._has_weights_for(X)
+        X, sample_weight = self._validate_training_data(
+            X, sample_weight, reset=not keep
+        )
+        if not keep:
+            self._initialize(X)
+        self._update_extremes(X)
+        return self._train(X, sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Train for one epoch over X, continuing from the current state.
+
+        The solver's state is kept between calls; early stopping does not
+        apply.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample's loss.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        first_call = not hasattr(self, "components_")
+        X, sample_weight = self._validate_training_data(
+            X, sample_weight, reset=first_call
+        )
+        if first_call:
+            self._initialize(X)
+        self._update_extremes(X)
+        return self._train(X, sample_weight, incremental=True)
+
+    def transform(self, X):
+        """Encode X: the hidden code ``g(b + W x)`` of the clean input.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components), dtype float32
+        """
+        X = self._validate_inference_data(X)
+        device = resolve_device(self.device)
+        return apply_in_chunks(self._build_module(device).encode, X, device)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space: ``o(c + h W*)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, such as the output of ``transform``.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features), dtype float32
+        """
+        check_is_fitted(self)
+        codes = check_array(X, dtype=np.float32, order="C", input_name="X")
+        if codes.shape[1] != self.n_components_:
+            raise ValueError(
+                f"inverse_transform expects codes with {self.n_components_} "
+                f"columns (n_components), got {codes.shape[1]}."
+            )
+        device = resolve_device(self.device)
+        module = self._build_module(device)
+        return apply_in_chunks(
+            lambda h: module.output(module.decode_logits(h)), codes, device
+        )
+
+    def score_samples(self, X):
+        """Negative reconstruction loss of each clean sample.
+
+        Low values flag samples the model reconstructs badly, which makes
+        this an anomaly score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float32
+        """
+        X = self._validate_inference_data(X)
+        check_unit_interval(X, self.loss)
+        device = resolve_device(self.device)
+        return -apply_in_chunks(self._per_sample_loss(device), X, device)
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples`: higher is a better reconstruction.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X), dtype=np.float64))
+
+    @property
+    def n_components_(self):
+        """Number of hidden units of the fitted model."""
+        return self.components_.shape[0]
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # All computation is float32; float32 in gives float32 out, without a
+        # copy. Other dtypes are converted (and also give float32).
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+    # -- training ----------------------------------------------------------
+
+    def _validate_training_data(self, X, sample_weight, reset):
+        X = validate_data(self, X, dtype=np.float32, order="C", reset=reset)
+        check_corruption_level(self.corruption, self.corruption_level)
+        check_unit_interval(X, self.loss)
+        resolve_device(self.device)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            )
+            check_positive_weights(sample_weight)
+        return X, sample_weight
+
+    def _has_weights_for(self, X):
+        return hasattr(self, "components_") and np.shape(X)[1:] == (
+            self.components_.shape[1],
+        )
+
+    def _initialize(self, X):
+        self._random_state = check_random_state(self.random_state)
+        params = init_layer_params(
+            X.shape[1],
+            self.n_components,
+            self.activation,
+            self.tied_weights,
+            self._random_state,
+        )
+        self._set_layer_params(params)
+        self._optimizer_state = None
+        self.data_min_ = self.data_max_ = None
+        self.loss_curve_ = []
+        self.n_iter_ = 0
+
+    def _update_extremes(self, X):
+        low, high = feature_extremes(X)
+        if self.data_min_ is not None:
+            low = np.minimum(self.data_min_, low)
+            high = np.maximum(self.data_max_, high)
+        self.data_min_, self.data_max_ = low, high
+
+    def _train(self, X, sample_weight, incremental):
+        device = resolve_device(self.device)
+        early_stopping = self.early_stopping and not incremental
+        train_rows, validation_rows = (
+            validation_split(X.shape[0], self.validation_fraction, self._random_state)
+            if early_stopping
+            else (None, None)
+        )
+        module = self._build_module(device)
+        optimizer = self._make_optimizer(module, device)
+        generator = make_generator(self._random_state.randint(_SEED_RANGE), device)
+        data = TrainingSet(X, device, rows=train_rows, sample_weight=sample_weight)
+        result = train(
+            module,
+            denoising_objective(module, self._corruption(device), generator),
+            data,
+            optimizer=optimizer,
+            max_iter=1 if incremental else self.max_iter,
+            batch_size=resolve_batch_size(self.batch_size, len(data)),
+            shuffle=self.shuffle,
+            generator=generator,
+            tol=self.tol,
+            n_iter_no_change=None if incremental else self.n_iter_no_change,
+            validation_score=(
+                self._validation_scorer(module, X, validation_rows, device)
+                if early_stopping
+                else None
+            ),
+            verbose=self.verbose,
+        )
+        self._store_training(module, optimizer, result, early_stopping)
+        if not (incremental or result.converged or result.interrupted):
+            warnings.warn(
+                f"{type(self).__name__} reached max_iter={self.max_iter} epochs "
+                "before the loss converged; increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _make_optimizer(self, module, device):
+        optimizer = make_optimizer(
+            module, self.solver, self.learning_rate_init, self.alpha
+        )
+        if self._optimizer_state is not None:
+            optimizer.load_state_dict(state_from_numpy(self._optimizer_state, device))
+        return optimizer
+
+    def _corruption(self, device):
+        return Corruption(
+            self.corruption,
+            self.corruption_level,
+            as_tensor(self.data_min_, device),
+            as_tensor(self.data_max_, device),
+        )
+
+    def _validation_scorer(self, module, X, rows, device):
+        per_sample_loss = self._per_sample_loss(device, module)
+
+        def validation_score():
+            return -float(
+                np.mean(
+                    apply_in_chunks(per_sample_loss, X, device, rows), dtype=np.float64
+                )
+            )
+
+        return validation_score
+
+    def _store_training(self, module, optimizer, result, early_stopping):
+        self._set_layer_params(module.to_params())
+        self._optimizer_state = state_to_numpy(optimizer.state_dict())
+        self.loss_curve_ = [*self.loss_curve_, *result.loss_curve]
+        self.n_iter_ += result.n_iter
+        self.validation_scores_ = result.validation_scores if early_stopping else None
+        self.best_validation_score_ = result.best_validation_score
+
+    # -- the fitted model --------------------------------------------------
+
+    def _set_layer_params(self, params):
+        """Install layer parameters (numpy arrays keyed by attribute name)."""
+        if "decoder_components_" not in params and hasattr(self, "decoder_components_"):
+            del self.decoder_components_
+        for name, value in params.items():
+            setattr(self, name, value)
+
+    def _layer_params(self):
+        names = [
+            "components_",
+            "intercept_hidden_",
+            "intercept_visible_",
+            "decoder_components_",
+        ]
+        return {name: getattr(self, name) for name in names if hasattr(self, name)}
+
+    def _build_module(self, device):
+        return AutoencoderLayer(
+            self._layer_params(), self.activation, self.loss, device
+        )
+
+    def _per_sample_loss(self, device, module=None):
+        module = module or self._build_module(device)
+
+        def per_sample_loss(x):
+            return reconstruction_loss(module(x), x, self.loss, reduction="none")
+
+        return per_sample_loss
+
+    def _validate_inference_data(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=np.float32, order="C", reset=False)

@@ -1,0 +1,215 @@
+"""Device resolution and the passage of arrays between numpy and torch.
+
+Everything that knows which device a tensor lives on is here, so that the
+estimators only ever hold numpy arrays (portable, picklable anywhere) and the
+training loop only ever sees tensors.
+"""
+
+import re
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+_DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+# Rows per chunk at inference: large enough to keep matrix products efficient,
+# small enough that a chunk's activations stay a few tens of MB.
+INFERENCE_CHUNK_ROWS = 8192
+
+
+def available_devices():
+    """List the device strings that can be used on this machine.
+
+    Returns
+    -------
+    devices : list of str
+        ``"cpu"`` first, then ``"cuda:N"`` for each visible GPU and ``"mps"``
+        when Apple's Metal backend is available.
+    """
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def resolve_device(device):
+    """Turn the ``device`` parameter into a :class:`torch.device`.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"`` or ``"mps"``.
+
+    Returns
+    -------
+    device : torch.device
+
+    Raises
+    ------
+    ValueError
+        If the string is not a device name, or names a device that this
+        machine does not have.
+    """
+    name = str(device)
+    if not _DEVICE_PATTERN.match(name):
+        raise ValueError(
+            f"device={device!r} is not recognised. Use 'auto', 'cpu', 'cuda', "
+            f"'cuda:N' or 'mps'; available here: {available_devices()}."
+        )
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name.startswith("cuda") and _cuda_device_exists(name):
+        return torch.device(name)
+    if name == "mps" and torch.backends.mps.is_available():
+        return torch.device("mps")
+    raise ValueError(
+        f"device={device!r} is not available on this machine; available "
+        f"devices: {available_devices()}. Use device='auto' to pick the best one."
+    )
+
+
+def _cuda_device_exists(name):
+    if not torch.cuda.is_available():
+        return False
+    index = int(name.split(":")[1]) if ":" in name else 0
+    return index < torch.cuda.device_count()
+
+
+def as_tensor(array, device):
+    """Put a dense numpy array on ``device`` as a float32 tensor.
+
+    On the CPU a C-contiguous float32 array is shared, not copied.
+
+    Parameters
+    ----------
+    array : ndarray
+        Dense array; it is never written to.
+    device : torch.device
+
+    Returns
+    -------
+    tensor : torch.Tensor
+    """
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    if array.flags.writeable:
+        tensor = torch.from_numpy(array)
+    else:
+        # torch warns that writing to a read-only buffer is undefined; nothing
+        # here writes to inputs, so sharing the memory is safe.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*not writable.*")
+            tensor = torch.from_numpy(array)
+    return tensor.to(device, non_blocking=True)
+
+
+def rows_as_tensor(X, rows, device):
+    """Gather ``X[rows]`` as a dense float32 tensor on ``device``.
+
+    Parameters
+    ----------
+    X : ndarray or scipy sparse matrix/array
+        The full data on the host. A sparse matrix is densified only for the
+        requested rows.
+    rows : slice or ndarray of int
+    device : torch.device
+
+    Returns
+    -------
+    tensor : torch.Tensor of shape (n_rows, n_features)
+    """
+    block = X[rows]
+    if sp.issparse(block):
+        block = block.toarray()
+    return as_tensor(block, device)
+
+
+def to_numpy(tensor):
+    """Copy a tensor to a float32 numpy array on the host."""
+    return tensor.detach().to("cpu", torch.float32).numpy()
+
+
+def params_to_numpy(tensors):
+    """Convert a mapping of tensors to a mapping of numpy arrays."""
+    return {name: to_numpy(value) for name, value in tensors.items()}
+
+
+def state_to_numpy(state):
+    """Convert a (nested) torch state dict into numpy arrays and Python scalars.
+
+    Used for optimizer state, so that a fitted estimator holds no torch
+    object: it pickles on any machine and loads without a GPU.
+    """
+    if isinstance(state, torch.Tensor):
+        return state.detach().cpu().numpy()
+    if isinstance(state, dict):
+        return {key: state_to_numpy(value) for key, value in state.items()}
+    if isinstance(state, list | tuple):
+        return type(state)(state_to_numpy(value) for value in state)
+    return state
+
+
+def state_from_numpy(state, device):
+    """Inverse of :func:`state_to_numpy`, placing tensors on ``device``.
+
+    Scalar ``step`` counters stay on the CPU, where torch's optimizers keep
+    them unless they run in capturable mode.
+    """
+    if isinstance(state, np.ndarray):
+        tensor = torch.from_numpy(np.array(state))
+        return tensor if tensor.ndim == 0 else tensor.to(device)
+    if isinstance(state, dict):
+        return {key: state_from_numpy(value, device) for key, value in state.items()}
+    if isinstance(state, list | tuple):
+        return type(state)(state_from_numpy(value, device) for value in state)
+    return state
+
+
+def make_generator(seed, device):
+    """A torch random generator on ``device``, seeded from ``seed``.
+
+    Never touches torch's global generator.
+    """
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(seed))
+    return generator
+
+
+def apply_in_chunks(function, X, device, rows=None):
+    """Apply a row-wise tensor function to X in large chunks, for inference.
+
+    Runs under :func:`torch.inference_mode` (thread-local, so safe from
+    several threads) and writes into one preallocated output, so the peak
+    memory beyond the result is one chunk.
+
+    Parameters
+    ----------
+    function : callable
+        Maps a ``(n_rows, n_features)`` tensor to a tensor with ``n_rows``
+        rows (or a vector of length ``n_rows``).
+    X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
+    device : torch.device
+    rows : ndarray of int, optional
+        Only these rows of X, in this order.
+
+    Returns
+    -------
+    out : ndarray of float32 with ``n_samples`` (or ``len(rows)``) rows
+    """
+    n_rows = X.shape[0] if rows is None else len(rows)
+    out = None
+    with torch.inference_mode():
+        for start in range(0, n_rows, INFERENCE_CHUNK_ROWS):
+            stop = min(start + INFERENCE_CHUNK_ROWS, n_rows)
+            selection = slice(start, stop) if rows is None else rows[start:stop]
+            result = to_numpy(function(rows_as_tensor(X, selection, device)))
+            if out is None:
+                out = np.empty((n_rows, *result.shape[1:]), dtype=np.float32)
+            out[start:stop] = result
+    return out

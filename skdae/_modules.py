@@ -1,0 +1,169 @@
+"""The torch modules: one autoencoder layer, the deep stack, the supervised head.
+
+Parameters are created from, and returned as, dictionaries of numpy arrays
+whose keys are the estimators' attribute names, so the estimators never hold a
+torch object.
+"""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._device import as_tensor, params_to_numpy
+
+ACTIVATIONS = {
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "identity": lambda z: z,
+}
+
+# The decoder's output function o for each loss: the logits of a Bernoulli
+# mean for cross-entropy, the values themselves for squared error.
+OUTPUTS = {"cross_entropy": torch.sigmoid, "mse": lambda z: z}
+
+
+def init_layer_params(n_features, n_components, activation, tied, random_state):
+    """Draw the initial weights of one autoencoder layer.
+
+    Glorot uniform initialisation, with the 4x wider range recommended for
+    sigmoid units (Glorot and Bengio, 2010) and He's range for ReLU; biases
+    start at zero.
+
+    Parameters
+    ----------
+    n_features, n_components : int
+    activation : str
+    tied : bool
+    random_state : numpy.random.RandomState
+
+    Returns
+    -------
+    params : dict of str to ndarray
+        ``components_``, ``intercept_hidden_``, ``intercept_visible_`` and,
+        when untied, ``decoder_components_``.
+    """
+    bound = np.sqrt(6.0 / (n_features + n_components))
+    if activation == "sigmoid":
+        bound *= 4.0
+    elif activation == "relu":
+        bound = np.sqrt(6.0 / n_features)
+
+    def draw():
+        shape = (n_components, n_features)
+        return random_state.uniform(-bound, bound, shape).astype(np.float32)
+
+    params = {
+        "components_": draw(),
+        "intercept_hidden_": np.zeros(n_components, dtype=np.float32),
+        "intercept_visible_": np.zeros(n_features, dtype=np.float32),
+    }
+    if not tied:
+        params["decoder_components_"] = draw()
+    return params
+
+
+class AutoencoderLayer(nn.Module):
+    """One (denoising) autoencoder layer, tied or untied.
+
+    ``encode(x) = g(b + x W^T)`` and ``decode_logits(h) = c + h W*``, with
+    ``W* = W`` when tied and a separate matrix of the same shape otherwise.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        As returned by :func:`init_layer_params`.
+    activation : str
+        The encoder's nonlinearity g.
+    loss : {"cross_entropy", "mse"}
+        Decides the decoder's output function.
+    device : torch.device
+    """
+
+    def __init__(self, params, activation, loss, device):
+        super().__init__()
+        self.activation = activation
+        self.loss = loss
+        self.weight = _parameter(params["components_"], device)
+        self.hidden_bias = _parameter(params["intercept_hidden_"], device)
+        self.visible_bias = _parameter(params["intercept_visible_"], device)
+        decoder = params.get("decoder_components_")
+        self.decoder_weight = None if decoder is None else _parameter(decoder, device)
+
+    @property
+    def tied(self):
+        """Whether the decoder reuses the encoder's weights."""
+        return self.decoder_weight is None
+
+    def encode(self, x):
+        """The code h of a batch of inputs."""
+        return ACTIVATIONS[self.activation](F.linear(x, self.weight, self.hidden_bias))
+
+    def decode_logits(self, h):
+        """The decoder's pre-activation; the reconstruction is ``output(logits)``."""
+        decoder = self.weight if self.tied else self.decoder_weight
+        return torch.addmm(self.visible_bias, h, decoder)
+
+    def output(self, logits):
+        """Apply the decoder's output function o to its logits."""
+        return OUTPUTS[self.loss](logits)
+
+    def forward(self, x):
+        """Reconstruction logits of a (corrupted) batch."""
+        return self.decode_logits(self.encode(x))
+
+    def weight_matrices(self):
+        """The parameters that L2 regularisation applies to."""
+        return [self.weight] + ([] if self.tied else [self.decoder_weight])
+
+    def to_params(self):
+        """The parameters as numpy arrays, keyed like :func:`init_layer_params`."""
+        params = {
+            "components_": self.weight,
+            "intercept_hidden_": self.hidden_bias,
+            "intercept_visible_": self.visible_bias,
+        }
+        if not self.tied:
+            params["decoder_components_"] = self.decoder_weight
+        return params_to_numpy(params)
+
+
+def _parameter(array, device):
+    # A copy, so that training never writes into the estimator's arrays: a
+    # run that fails half way leaves the previous model intact.
+    return nn.Parameter(as_tensor(array, device).clone())
+
+
+def reconstruction_loss(logits, target, loss, weight=None, reduction="sum"):
+    """Per-sample reconstruction loss, from the decoder's logits.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (n_samples, n_features)
+    target : torch.Tensor of shape (n_samples, n_features)
+        The clean input.
+    loss : {"cross_entropy", "mse"}
+        Cross-entropy ``-sum_d [x log x^ + (1 - x) log(1 - x^)]`` computed
+        stably from the logits, or ``1/2 sum_d (x^ - x)^2``.
+    weight : torch.Tensor of shape (n_samples,), optional
+        Per-sample weights.
+    reduction : {"sum", "none"}
+        ``"sum"`` returns the (weighted) sum over samples, ``"none"`` the
+        vector of per-sample losses.
+
+    Returns
+    -------
+    loss : torch.Tensor
+    """
+    if loss == "cross_entropy":
+        elementwise = F.binary_cross_entropy_with_logits(
+            logits, target, reduction="none"
+        )
+    else:
+        elementwise = 0.5 * (logits - target).square()
+    if reduction == "none":
+        return elementwise.sum(dim=1)
+    if weight is None:
+        return elementwise.sum()
+    return (elementwise.sum(dim=1) * weight).sum()

@@ -1,0 +1,23 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+requires_cuda = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU"
+)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """The bundled 8x8 digits scaled to [0, 1], as float32, split in two."""
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    return train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+
+
+@pytest.fixture
+def small_data():
+    rng = np.random.RandomState(0)
+    return rng.uniform(size=(60, 12)).astype(np.float32)

@@ -1,0 +1,51 @@
+"""scikit-learn's estimator checks, on the defaults and other configurations."""
+
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdae import DenoisingAutoencoder
+
+# A weight of 2 cannot equal a repeated row: each copy of a repeated row draws
+# its own corruption noise and lands in its own place in the shuffled batches.
+SAMPLE_WEIGHT_REASON = (
+    "stochastic minibatch training: a weight of 2 is not a repeated row, whose "
+    "copies draw their own noise and batch positions"
+)
+
+
+# sklearn's Pipeline fits its steps in place, so the steps parameter looks
+# changed after fit; the DenoisingAutoencoder inside passes these checks alone.
+PIPELINE_REASON = "Pipeline fits the step objects of its steps parameter in place"
+
+
+def expected_failed_checks(estimator):
+    if isinstance(estimator, Pipeline):
+        return {
+            "check_estimators_overwrite_params": PIPELINE_REASON,
+            "check_dont_overwrite_parameters": PIPELINE_REASON,
+        }
+    return {
+        "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": SAMPLE_WEIGHT_REASON,
+    }
+
+
+ESTIMATORS = [
+    DenoisingAutoencoder(),
+    DenoisingAutoencoder(corruption="gaussian", corruption_level=0.1),
+    DenoisingAutoencoder(corruption="salt_and_pepper", tied_weights=False),
+    DenoisingAutoencoder(corruption=None, activation="tanh", solver="sgd"),
+    DenoisingAutoencoder(activation="relu", early_stopping=True, batch_size=16),
+    # Cross-entropy needs X in [0, 1]; the checks' data is not, so the scaler a
+    # user would put in front comes with it.
+    make_pipeline(
+        MinMaxScaler(clip=True),
+        DenoisingAutoencoder(loss="cross_entropy", random_state=0),
+    ),
+]
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+import torch
+
+from skdae._corruption import Corruption
+
+
+def _batch(value=0.5, shape=(2000, 500)):
+    return torch.full(shape, value)
+
+
+def _generator(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("level", [0.1, 0.25, 0.5])
+def test_masking_zeroes_the_requested_fraction(level):
+    x = _batch(1.0)
+    corrupted = Corruption("masking", level)(x, _generator())
+    masked = (corrupted == 0).float().mean().item()
+    assert abs(masked - level) <= 0.01 * level
+    assert set(torch.unique(corrupted).tolist()) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize("level", [0.1, 0.5])
+def test_gaussian_noise_has_the_requested_std(level):
+    x = _batch(0.3)
+    noise = Corruption("gaussian", level)(x, _generator()) - x
+    assert abs(noise.std().item() - level) <= 0.01 * level
+    assert abs(noise.mean().item()) < 0.01 * level
+
+
+def test_salt_and_pepper_uses_feature_extremes_half_each():
+    low, high = torch.full((500,), -2.0), torch.linspace(1.0, 3.0, 500)
+    x = _batch(0.5)
+    corrupted = Corruption("salt_and_pepper", 0.3, low, high)(x, _generator())
+    pepper = corrupted == low
+    salt = corrupted == high
+    untouched = corrupted == x
+    assert torch.all(pepper | salt | untouched)
+    assert abs((pepper | salt).float().mean().item() - 0.3) <= 0.01 * 0.3
+    assert abs(salt.float().mean().item() - 0.15) <= 0.01 * 0.15 * 2
+
+
+def test_salt_and_pepper_requires_extremes():
+    with pytest.raises(ValueError, match="extremes"):
+        Corruption("salt_and_pepper", 0.1)
+
+
+@pytest.mark.parametrize("kind", [None, "masking"])
+def test_no_corruption_is_identity(kind):
+    x = torch.rand(10, 4)
+    level = 0.0 if kind else 0.5
+    assert Corruption(kind, level)(x, _generator()) is x
+
+
+@pytest.mark.parametrize("kind", ["masking", "gaussian", "salt_and_pepper"])
+def test_clean_batch_is_not_modified_and_noise_is_seeded(kind):
+    x = torch.rand(50, 8)
+    original = x.clone()
+    corruption = Corruption(kind, 0.3, torch.zeros(8), torch.ones(8))
+    first = corruption(x, _generator(1))
+    second = corruption(x, _generator(1))
+    third = corruption(x, _generator(2))
+    assert torch.equal(x, original)
+    assert torch.equal(first, second)
+    assert not torch.equal(first, third)
+    assert not np.shares_memory(first.numpy(), x.numpy())

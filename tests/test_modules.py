@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import torch
+
+from skdae._modules import AutoencoderLayer, init_layer_params, reconstruction_loss
+
+
+def _layer(tied=True, activation="sigmoid", loss="mse"):
+    params = init_layer_params(6, 4, activation, tied, np.random.RandomState(0))
+    return AutoencoderLayer(params, activation, loss, torch.device("cpu"))
+
+
+def test_init_shapes_and_ranges():
+    params = init_layer_params(30, 10, "sigmoid", False, np.random.RandomState(0))
+    bound = 4 * np.sqrt(6 / 40)
+    assert params["components_"].shape == (10, 30)
+    assert params["decoder_components_"].shape == (10, 30)
+    assert np.abs(params["components_"]).max() <= bound
+    assert np.abs(params["components_"]).max() > 0.9 * bound
+    assert not params["intercept_hidden_"].any()
+    assert all(value.dtype == np.float32 for value in params.values())
+
+
+def test_tied_layer_uses_one_matrix_in_both_directions():
+    layer = _layer(tied=True)
+    assert layer.decoder_weight is None
+    assert [name for name, _ in layer.named_parameters()] == [
+        "weight",
+        "hidden_bias",
+        "visible_bias",
+    ]
+    h = torch.rand(5, 4)
+    with torch.no_grad():
+        layer.weight.mul_(2.0)
+        expected = h @ layer.weight + layer.visible_bias
+    assert torch.allclose(layer.decode_logits(h), expected)
+    x = torch.rand(5, 6)
+    layer(x).sum().backward()
+    # Both the encoder and the decoder path contribute to the one gradient.
+    encoder_only = torch.autograd.grad(
+        layer.decode_logits(layer.encode(x).detach()).sum(), layer.weight
+    )[0]
+    assert not torch.allclose(layer.weight.grad, encoder_only)
+
+
+def test_untied_layer_has_its_own_decoder():
+    layer = _layer(tied=False)
+    h = torch.rand(3, 4)
+    expected = h @ layer.decoder_weight + layer.visible_bias
+    assert torch.allclose(layer.decode_logits(h), expected)
+    assert set(layer.to_params()) == {
+        "components_",
+        "intercept_hidden_",
+        "intercept_visible_",
+        "decoder_components_",
+    }
+
+
+@pytest.mark.parametrize(
+    "activation, expected",
+    [
+        ("sigmoid", lambda z: 1 / (1 + np.exp(-z))),
+        ("tanh", np.tanh),
+        ("relu", lambda z: np.maximum(z, 0)),
+        ("identity", lambda z: z),
+    ],
+)
+def test_encode_applies_activation(activation, expected):
+    layer = _layer(activation=activation)
+    x = torch.randn(4, 6)
+    z = x.numpy() @ layer.weight.detach().numpy().T
+    np.testing.assert_allclose(
+        layer.encode(x).detach().numpy(), expected(z), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_cross_entropy_matches_the_formula_and_is_stable():
+    logits = torch.tensor([[0.0, 2.0, -3.0], [8.0, -8.0, 1.0]])
+    x = torch.tensor([[0.0, 1.0, 0.5], [1.0, 0.0, 0.2]])
+    p = torch.sigmoid(logits.double())
+    formula = -(x * torch.log(p) + (1 - x) * torch.log1p(-p)).sum(dim=1)
+    per_sample = reconstruction_loss(logits, x, "cross_entropy", reduction="none")
+    assert torch.allclose(per_sample.double(), formula, atol=1e-5)
+    extreme = reconstruction_loss(
+        torch.tensor([[200.0]]), torch.tensor([[0.0]]), "cross_entropy"
+    )
+    assert torch.isfinite(extreme) and abs(extreme.item() - 200.0) < 1e-3
+
+
+def test_mse_is_half_the_squared_error_and_weights_apply():
+    logits = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
+    x = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
+    per_sample = reconstruction_loss(logits, x, "mse", reduction="none")
+    assert per_sample.tolist() == [2.5, 1.0]
+    weighted = reconstruction_loss(logits, x, "mse", torch.tensor([2.0, 0.0]))
+    assert weighted.item() == 5.0
