@@ -7,7 +7,8 @@ scikit-learn transformer.
 """
 
 from ._dae import DenoisingAutoencoder
+from ._sdae import StackedDenoisingAutoencoder
 
 __version__ = "0.1.0"
 
-__all__ = ["DenoisingAutoencoder", "__version__"]
+__all__ = ["DenoisingAutoencoder", "StackedDenoisingAutoencoder", "__version__"]

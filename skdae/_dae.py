@@ -23,6 +23,7 @@ from ._corruption import CORRUPTIONS, Corruption
 from ._device import (
     apply_in_chunks,
     as_tensor,
+    inference_precision,
     make_generator,
     resolve_device,
     state_from_numpy,
@@ -45,6 +46,9 @@ from ._validation import (
 )
 
 _SEED_RANGE = 2**31 - 1
+
+# Inference runs in the input's precision; other dtypes become float64.
+_INFERENCE_DTYPES = (np.float64, np.float32)
 
 # The parameters shared with StackedDenoisingAutoencoder, which reuses them.
 TRAINING_PARAMETER_CONSTRAINTS = {
@@ -228,8 +232,11 @@ class DenoisingAutoencoder(
 
     Notes
     -----
-    Computation runs in float32. float32 input is used without a copy and
-    ``transform`` returns float32 for any input dtype.
+    Training runs in float32: float32 input is used without a copy, other
+    numeric dtypes are converted. Inference (``transform``,
+    ``inverse_transform``, ``score_samples``) runs in the input's precision:
+    float32 gives float32, float64 and other numeric dtypes give float64
+    (float32 on MPS, which has no float64).
 
     References
     ----------
@@ -319,14 +326,7 @@ class DenoisingAutoencoder(
         self : object
             Fitted estimator.
         """
-        keep = self.warm_start and self._has_weights_for(X)
-        X, sample_weight = self._validate_training_data(
-            X, sample_weight, reset=not keep
-        )
-        if not keep:
-            self._initialize(X)
-        self._update_extremes(X)
-        return self._train(X, sample_weight, incremental=False)
+        return self._fit(X, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -349,14 +349,7 @@ class DenoisingAutoencoder(
         self : object
             The estimator, trained one more epoch.
         """
-        first_call = not hasattr(self, "components_")
-        X, sample_weight = self._validate_training_data(
-            X, sample_weight, reset=first_call
-        )
-        if first_call:
-            self._initialize(X)
-        self._update_extremes(X)
-        return self._train(X, sample_weight, incremental=True)
+        return self._fit(X, sample_weight, incremental=True)
 
     def transform(self, X):
         """Encode X: the hidden code ``g(b + W x)`` of the clean input.
@@ -368,11 +361,10 @@ class DenoisingAutoencoder(
 
         Returns
         -------
-        codes : ndarray of shape (n_samples, n_components), dtype float32
+        codes : ndarray of shape (n_samples, n_components), float32 or float64
         """
-        X = self._validate_inference_data(X)
-        device = resolve_device(self.device)
-        return apply_in_chunks(self._build_module(device).encode, X, device)
+        X, device = self._validate_inference_data(X)
+        return apply_in_chunks(self._build_module(device, X.dtype).encode, X, device)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space: ``o(c + h W*)``.
@@ -384,17 +376,18 @@ class DenoisingAutoencoder(
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features), dtype float32
+        X_reconstructed : ndarray of shape (n_samples, n_features), float32 or float64
         """
         check_is_fitted(self)
-        codes = check_array(X, dtype=np.float32, order="C", input_name="X")
+        device = resolve_device(self.device)
+        codes = check_array(X, dtype=_INFERENCE_DTYPES, order="C", input_name="X")
+        codes = inference_precision(codes, device)
         if codes.shape[1] != self.n_components_:
             raise ValueError(
                 f"inverse_transform expects codes with {self.n_components_} "
                 f"columns (n_components), got {codes.shape[1]}."
             )
-        device = resolve_device(self.device)
-        module = self._build_module(device)
+        module = self._build_module(device, codes.dtype)
         return apply_in_chunks(
             lambda h: module.output(module.decode_logits(h)), codes, device
         )
@@ -411,12 +404,12 @@ class DenoisingAutoencoder(
 
         Returns
         -------
-        scores : ndarray of shape (n_samples,), dtype float32
+        scores : ndarray of shape (n_samples,), float32 or float64
         """
-        X = self._validate_inference_data(X)
+        X, device = self._validate_inference_data(X)
         check_unit_interval(X, self.loss)
-        device = resolve_device(self.device)
-        return -apply_in_chunks(self._per_sample_loss(device), X, device)
+        module = self._build_module(device, X.dtype)
+        return -apply_in_chunks(self._per_sample_loss(module), X, device)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`: higher is a better reconstruction.
@@ -444,12 +437,29 @@ class DenoisingAutoencoder(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # All computation is float32; float32 in gives float32 out, without a
-        # copy. Other dtypes are converted (and also give float32).
-        tags.transformer_tags.preserves_dtype = ["float32"]
+        # Inference runs in the input's precision (see Notes).
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
     # -- training ----------------------------------------------------------
+
+    def _fit(self, X, sample_weight, incremental, description=""):
+        """Validate, initialise unless continuing, and train.
+
+        ``incremental`` trains one epoch from the current state (partial_fit);
+        ``description`` names the run in progress output (a stack's layer).
+        """
+        if incremental:
+            keep = hasattr(self, "components_")
+        else:
+            keep = self.warm_start and self._has_weights_for(X)
+        X, sample_weight = self._validate_training_data(
+            X, sample_weight, reset=not keep
+        )
+        if not keep:
+            self._initialize(X)
+        self._update_extremes(X)
+        return self._train(X, sample_weight, incremental, description)
 
     def _validate_training_data(self, X, sample_weight, reset):
         X = validate_data(self, X, dtype=np.float32, order="C", reset=reset)
@@ -490,7 +500,7 @@ class DenoisingAutoencoder(
             high = np.maximum(self.data_max_, high)
         self.data_min_, self.data_max_ = low, high
 
-    def _train(self, X, sample_weight, incremental):
+    def _train(self, X, sample_weight, incremental, description):
         device = resolve_device(self.device)
         early_stopping = self.early_stopping and not incremental
         train_rows, validation_rows = (
@@ -519,6 +529,7 @@ class DenoisingAutoencoder(
                 else None
             ),
             verbose=self.verbose,
+            description=description,
         )
         self._store_training(module, optimizer, result, early_stopping)
         if not (incremental or result.converged or result.interrupted):
@@ -547,7 +558,7 @@ class DenoisingAutoencoder(
         )
 
     def _validation_scorer(self, module, X, rows, device):
-        per_sample_loss = self._per_sample_loss(device, module)
+        per_sample_loss = self._per_sample_loss(module)
 
         def validation_score():
             return -float(
@@ -565,6 +576,7 @@ class DenoisingAutoencoder(
         self.n_iter_ += result.n_iter
         self.validation_scores_ = result.validation_scores if early_stopping else None
         self.best_validation_score_ = result.best_validation_score
+        self._interrupted = result.interrupted
 
     # -- the fitted model --------------------------------------------------
 
@@ -584,14 +596,12 @@ class DenoisingAutoencoder(
         ]
         return {name: getattr(self, name) for name in names if hasattr(self, name)}
 
-    def _build_module(self, device):
+    def _build_module(self, device, dtype=np.float32):
         return AutoencoderLayer(
-            self._layer_params(), self.activation, self.loss, device
+            self._layer_params(), self.activation, self.loss, device, dtype
         )
 
-    def _per_sample_loss(self, device, module=None):
-        module = module or self._build_module(device)
-
+    def _per_sample_loss(self, module):
         def per_sample_loss(x):
             return reconstruction_loss(module(x), x, self.loss, reduction="none")
 
@@ -599,4 +609,6 @@ class DenoisingAutoencoder(
 
     def _validate_inference_data(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        device = resolve_device(self.device)
+        X = validate_data(self, X, dtype=_INFERENCE_DTYPES, order="C", reset=False)
+        return inference_precision(X, device), device

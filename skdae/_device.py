@@ -82,22 +82,24 @@ def _cuda_device_exists(name):
     return index < torch.cuda.device_count()
 
 
-def as_tensor(array, device):
-    """Put a dense numpy array on ``device`` as a float32 tensor.
+def as_tensor(array, device, dtype=np.float32):
+    """Put a dense numpy array on ``device`` as a floating-point tensor.
 
-    On the CPU a C-contiguous float32 array is shared, not copied.
+    On the CPU a C-contiguous array of the requested dtype is shared, not
+    copied.
 
     Parameters
     ----------
     array : ndarray
         Dense array; it is never written to.
     device : torch.device
+    dtype : {numpy.float32, numpy.float64}, default=numpy.float32
 
     Returns
     -------
     tensor : torch.Tensor
     """
-    array = np.ascontiguousarray(array, dtype=np.float32)
+    array = np.ascontiguousarray(array, dtype=dtype)
     if array.flags.writeable:
         tensor = torch.from_numpy(array)
     else:
@@ -109,8 +111,8 @@ def as_tensor(array, device):
     return tensor.to(device, non_blocking=True)
 
 
-def rows_as_tensor(X, rows, device):
-    """Gather ``X[rows]`` as a dense float32 tensor on ``device``.
+def rows_as_tensor(X, rows, device, dtype=np.float32):
+    """Gather ``X[rows]`` as a dense tensor of ``dtype`` on ``device``.
 
     Parameters
     ----------
@@ -119,6 +121,7 @@ def rows_as_tensor(X, rows, device):
         requested rows.
     rows : slice or ndarray of int
     device : torch.device
+    dtype : {numpy.float32, numpy.float64}, default=numpy.float32
 
     Returns
     -------
@@ -127,17 +130,32 @@ def rows_as_tensor(X, rows, device):
     block = X[rows]
     if sp.issparse(block):
         block = block.toarray()
-    return as_tensor(block, device)
+    return as_tensor(block, device, dtype)
 
 
 def to_numpy(tensor):
-    """Copy a tensor to a float32 numpy array on the host."""
-    return tensor.detach().to("cpu", torch.float32).numpy()
+    """Copy a tensor to a numpy array (of the same dtype) on the host."""
+    return tensor.detach().cpu().numpy()
+
+
+def inference_precision(X, device):
+    """X in the precision inference runs in: its own, float32 or float64.
+
+    Training is always float32, but inference follows the input, so float64
+    users get float64 results whose rows do not depend on their position in
+    a batch beyond float64 rounding. MPS has no float64: there it is float32.
+    """
+    if X.dtype == np.float64 and device.type == "mps":
+        return X.astype(np.float32)
+    return X
 
 
 def params_to_numpy(tensors):
     """Convert a mapping of tensors to a mapping of numpy arrays."""
-    return {name: to_numpy(value) for name, value in tensors.items()}
+    return {
+        name: to_numpy(value).astype(np.float32, copy=False)
+        for name, value in tensors.items()
+    }
 
 
 def state_to_numpy(state):
@@ -200,7 +218,8 @@ def apply_in_chunks(function, X, device, rows=None):
 
     Returns
     -------
-    out : ndarray of float32 with ``n_samples`` (or ``len(rows)``) rows
+    out : ndarray with ``n_samples`` (or ``len(rows)``) rows
+        Computed in X's dtype (float32 or float64).
     """
     n_rows = X.shape[0] if rows is None else len(rows)
     out = None
@@ -208,8 +227,9 @@ def apply_in_chunks(function, X, device, rows=None):
         for start in range(0, n_rows, INFERENCE_CHUNK_ROWS):
             stop = min(start + INFERENCE_CHUNK_ROWS, n_rows)
             selection = slice(start, stop) if rows is None else rows[start:stop]
-            result = to_numpy(function(rows_as_tensor(X, selection, device)))
+            batch = rows_as_tensor(X, selection, device, X.dtype)
+            result = to_numpy(function(batch))
             if out is None:
-                out = np.empty((n_rows, *result.shape[1:]), dtype=np.float32)
+                out = np.empty((n_rows, *result.shape[1:]), dtype=result.dtype)
             out[start:stop] = result
     return out

@@ -79,17 +79,21 @@ class AutoencoderLayer(nn.Module):
     loss : {"cross_entropy", "mse"}
         Decides the decoder's output function.
     device : torch.device
+    dtype : {numpy.float32, numpy.float64}, default=numpy.float32
+        float32 for training; inference follows the input's precision.
     """
 
-    def __init__(self, params, activation, loss, device):
+    def __init__(self, params, activation, loss, device, dtype=np.float32):
         super().__init__()
         self.activation = activation
         self.loss = loss
-        self.weight = _parameter(params["components_"], device)
-        self.hidden_bias = _parameter(params["intercept_hidden_"], device)
-        self.visible_bias = _parameter(params["intercept_visible_"], device)
+        self.weight = _parameter(params["components_"], device, dtype)
+        self.hidden_bias = _parameter(params["intercept_hidden_"], device, dtype)
+        self.visible_bias = _parameter(params["intercept_visible_"], device, dtype)
         decoder = params.get("decoder_components_")
-        self.decoder_weight = None if decoder is None else _parameter(decoder, device)
+        self.decoder_weight = (
+            None if decoder is None else _parameter(decoder, device, dtype)
+        )
 
     @property
     def tied(self):
@@ -118,7 +122,7 @@ class AutoencoderLayer(nn.Module):
         return [self.weight] + ([] if self.tied else [self.decoder_weight])
 
     def to_params(self):
-        """The parameters as numpy arrays, keyed like :func:`init_layer_params`."""
+        """The parameters as float32 arrays, keyed like :func:`init_layer_params`."""
         params = {
             "components_": self.weight,
             "intercept_hidden_": self.hidden_bias,
@@ -129,10 +133,10 @@ class AutoencoderLayer(nn.Module):
         return params_to_numpy(params)
 
 
-def _parameter(array, device):
+def _parameter(array, device, dtype=np.float32):
     # A copy, so that training never writes into the estimator's arrays: a
     # run that fails half way leaves the previous model intact.
-    return nn.Parameter(as_tensor(array, device).clone())
+    return nn.Parameter(as_tensor(array, device, dtype).clone())
 
 
 def reconstruction_loss(logits, target, loss, weight=None, reduction="sum"):
@@ -167,3 +171,79 @@ def reconstruction_loss(logits, target, loss, weight=None, reduction="sum"):
     if weight is None:
         return elementwise.sum()
     return (elementwise.sum(dim=1) * weight).sum()
+
+
+class DeepAutoencoder(nn.Module):
+    """Autoencoder layers composed: encoders bottom-up, decoders top-down.
+
+    Between layers the decoders apply each layer's output function, so that
+    layer k reconstructs the code of layer k-1 as it was trained to; the
+    bottom decoder returns logits, scored with the bottom layer's loss.
+
+    Parameters
+    ----------
+    layers : list of AutoencoderLayer
+        Bottom layer first.
+    """
+
+    def __init__(self, layers):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+
+    @property
+    def loss(self):
+        """The reconstruction loss of the input, that of the bottom layer."""
+        return self.layers[0].loss
+
+    def encode(self, x):
+        """The top code of a batch."""
+        for layer in self.layers:
+            x = layer.encode(x)
+        return x
+
+    def decode_logits(self, h):
+        """Decode a top code down to the input's logits."""
+        for layer in reversed(self.layers[1:]):
+            h = layer.output(layer.decode_logits(h))
+        return self.layers[0].decode_logits(h)
+
+    def output(self, logits):
+        """The input-space reconstruction from the bottom logits."""
+        return self.layers[0].output(logits)
+
+    def forward(self, x):
+        """Reconstruction logits of a (corrupted) batch."""
+        return self.decode_logits(self.encode(x))
+
+    def weight_matrices(self):
+        """The parameters that L2 regularisation applies to."""
+        return [w for layer in self.layers for w in layer.weight_matrices()]
+
+
+class SupervisedStack(nn.Module):
+    """The encoders of a stack topped by a linear output layer.
+
+    With softmax cross-entropy the output layer is the logistic regression of
+    Vincent et al.'s supervised fine-tuning.
+
+    Parameters
+    ----------
+    stack : DeepAutoencoder
+    head_coef : ndarray of shape (n_outputs, n_components_top)
+    head_intercept : ndarray of shape (n_outputs,)
+    device : torch.device
+    """
+
+    def __init__(self, stack, head_coef, head_intercept, device):
+        super().__init__()
+        self.stack = stack
+        self.head_weight = _parameter(head_coef, device)
+        self.head_bias = _parameter(head_intercept, device)
+
+    def forward(self, x):
+        """Output-layer logits of a (corrupted) batch."""
+        return F.linear(self.stack.encode(x), self.head_weight, self.head_bias)
+
+    def weight_matrices(self):
+        """The parameters that L2 regularisation applies to."""
+        return [*self.stack.weight_matrices(), self.head_weight]

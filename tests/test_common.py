@@ -4,7 +4,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdae import DenoisingAutoencoder
+from skdae import DenoisingAutoencoder, StackedDenoisingAutoencoder
 
 # A weight of 2 cannot equal a repeated row: each copy of a repeated row draws
 # its own corruption noise and lands in its own place in the shuffled batches.
@@ -42,6 +42,17 @@ ESTIMATORS = [
     make_pipeline(
         MinMaxScaler(clip=True),
         DenoisingAutoencoder(loss="cross_entropy", random_state=0),
+    ),
+    StackedDenoisingAutoencoder(),
+    StackedDenoisingAutoencoder(fine_tuning=None),
+    StackedDenoisingAutoencoder(fine_tuning="supervised"),
+    StackedDenoisingAutoencoder(
+        (16, 8, 4),
+        corruption=["salt_and_pepper", "gaussian", "masking"],
+        activation=["sigmoid", "tanh", "sigmoid"],
+        max_iter=[5, 10, 20],
+        early_stopping=True,
+        tied_weights=False,
     ),
 ]
 

@@ -126,7 +126,11 @@ def test_float32_in_float32_out_and_input_untouched(small_data):
     original = small_data.copy()
     dae = _dae().fit(small_data)
     assert dae.transform(small_data).dtype == np.float32
-    assert dae.transform(small_data.astype(np.float64)).dtype == np.float32
+    as_float64 = dae.transform(small_data.astype(np.float64))
+    assert as_float64.dtype == np.float64
+    np.testing.assert_allclose(as_float64, dae.transform(small_data), atol=1e-6)
+    assert dae.score_samples(small_data.astype(np.float64)).dtype == np.float64
+    assert dae.inverse_transform(as_float64).dtype == np.float64
     np.testing.assert_array_equal(small_data, original)
 
 

@@ -1,0 +1,681 @@
+"""StackedDenoisingAutoencoder: greedy layer-wise pretraining, then fine-tuning."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._dae import (
+    _INFERENCE_DTYPES,
+    _SEED_RANGE,
+    TRAINING_PARAMETER_CONSTRAINTS,
+    DenoisingAutoencoder,
+)
+from ._device import (
+    apply_in_chunks,
+    inference_precision,
+    make_generator,
+    resolve_device,
+)
+from ._modules import DeepAutoencoder, SupervisedStack, reconstruction_loss
+from ._training import (
+    TrainingSet,
+    classification_objective,
+    denoising_objective,
+    make_optimizer,
+    train,
+)
+from ._validation import (
+    check_corruption_level,
+    check_positive_weights,
+    check_unit_interval,
+    resolve_batch_size,
+    validation_split,
+)
+
+# Parameters that take one value for all layers or one value per layer.
+PER_LAYER_PARAMETERS = ("corruption", "corruption_level", "activation", "max_iter")
+
+
+def _per_layer_constraint(constraints):
+    return [*constraints, "array-like"]
+
+
+class StackedDenoisingAutoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Stacked denoising autoencoder (Vincent et al., 2010).
+
+    Each layer is a :class:`DenoisingAutoencoder` trained, greedily and bottom
+    up, to reconstruct the clean code of the layer below from a corrupted
+    version of it. The stack is then optionally fine-tuned as a whole:
+    without labels as one deep autoencoder, or with labels through a softmax
+    layer on the top code. ``transform`` returns the top code.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(256, 64)
+        Code size of each layer, bottom first.
+
+    corruption : {"masking", "gaussian", "salt_and_pepper"}, None or \
+            sequence, default="masking"
+        Corruption process of each layer's own input during its pretraining;
+        one value for all layers or one per layer. Unsupervised and supervised
+        fine-tuning corrupt the network's input with the first layer's
+        process. See :class:`DenoisingAutoencoder`.
+
+    corruption_level : float or sequence of float, default=0.25
+        Corruption level, for all layers or one per layer.
+
+    activation : {"sigmoid", "tanh", "relu", "identity"} or sequence, \
+            default="sigmoid"
+        Encoder nonlinearity, for all layers or one per layer.
+
+    loss : {"mse", "cross_entropy"}, default="mse"
+        Reconstruction loss of the input (first layer, unsupervised
+        fine-tuning and ``score``). Deeper layers choose their own: a layer
+        whose input is a sigmoid code (in [0, 1]) uses cross-entropy, any
+        other squared error.
+
+    tied_weights : bool, default=True
+        Tie each layer's decoder to the transpose of its encoder.
+
+    solver : {"adam", "sgd"}, default="adam"
+        Solver of pretraining and fine-tuning.
+
+    learning_rate_init : float, default=1e-3
+        Step size of pretraining and fine-tuning.
+
+    alpha : float, default=0.0
+        L2 penalty on the weights.
+
+    batch_size : int or "auto", default="auto"
+        Samples per minibatch; ``"auto"`` is ``min(128, n_samples)``.
+
+    max_iter : int or sequence of int, default=100
+        Pretraining epochs at most, for all layers or one per layer.
+
+    fine_tuning : {"unsupervised", "supervised"} or None, \
+            default="unsupervised"
+        - ``None``: greedy pretraining only.
+        - ``"unsupervised"``: train the whole deep autoencoder end to end to
+          reconstruct the clean input from its corrupted version.
+        - ``"supervised"``: ``fit(X, y)`` with class labels; a softmax layer on
+          the top code is trained with the encoders by cross-entropy on ``y``,
+          so ``transform`` returns codes tuned to separate the classes.
+          Continuous targets are rejected.
+
+    fine_tune_max_iter : int, default=100
+        Fine-tuning epochs at most.
+
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no improvement.
+
+    early_stopping : bool, default=False
+        Use a validation split to stop each layer's pretraining and the
+        fine-tuning, keeping the best weights. The fine-tuning's validation
+        score is the negative reconstruction loss (unsupervised) or the
+        accuracy (supervised).
+
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement after which training stops.
+
+    shuffle : bool, default=True
+        Visit the samples in a new random order each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Controls every random draw; layers receive seeds drawn from it.
+
+    device : str, default="auto"
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``; read at
+        each call.
+
+    verbose : int, default=0
+        0 is silent, 1 shows a progress bar per layer and for fine-tuning, 2
+        prints one line per epoch.
+
+    Attributes
+    ----------
+    layers_ : list of DenoisingAutoencoder
+        The fitted layers, bottom first, each usable on its own; after
+        fine-tuning they hold the fine-tuned weights. Chaining their
+        ``transform`` reproduces ``transform``.
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in supervised fine-tuning (only then).
+
+    head_coef_ : ndarray of shape (n_classes, hidden_layer_sizes[-1])
+        Weights of the softmax layer of supervised fine-tuning (only then).
+
+    head_intercept_ : ndarray of shape (n_classes,)
+        Biases of the softmax layer (only with supervised fine-tuning).
+
+    loss_curve_ : list of float
+        Mean per-sample loss of each fine-tuning epoch: reconstruction loss
+        (unsupervised) or cross-entropy (supervised). Without fine-tuning, the
+        top layer's pretraining curve.
+
+    validation_scores_ : list of float or None
+        Validation score of each fine-tuning epoch, with early stopping.
+
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+
+    n_iter_ : int
+        Fine-tuning epochs run; without fine-tuning, the top layer's
+        pretraining epochs.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    DenoisingAutoencoder : One layer.
+    sklearn.neural_network.BernoulliRBM : Restricted Boltzmann machine.
+
+    References
+    ----------
+    P. Vincent, H. Larochelle, I. Lajoie, Y. Bengio and P.-A. Manzagol.
+    Stacked denoising autoencoders: learning useful representations in a deep
+    network with a local denoising criterion. JMLR 11, 2010.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skdae import StackedDenoisingAutoencoder
+    >>> X, y = load_digits(return_X_y=True)
+    >>> sdae = StackedDenoisingAutoencoder((64, 16), max_iter=5,
+    ...                                    fine_tune_max_iter=5,
+    ...                                    random_state=0, device="cpu")
+    >>> sdae.fit_transform(X / 16).shape
+    (1797, 16)
+    >>> [layer.n_components for layer in sdae.layers_]
+    [64, 16]
+    """
+
+    _parameter_constraints: dict = {
+        **TRAINING_PARAMETER_CONSTRAINTS,
+        **{
+            name: _per_layer_constraint(TRAINING_PARAMETER_CONSTRAINTS[name])
+            for name in PER_LAYER_PARAMETERS
+        },
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "fine_tuning": [StrOptions({"unsupervised", "supervised"}), None],
+        "fine_tune_max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256, 64),
+        *,
+        corruption="masking",
+        corruption_level=0.25,
+        activation="sigmoid",
+        loss="mse",
+        tied_weights=True,
+        solver="adam",
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        batch_size="auto",
+        max_iter=100,
+        fine_tuning="unsupervised",
+        fine_tune_max_iter=100,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        shuffle=True,
+        random_state=None,
+        device="auto",
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.corruption = corruption
+        self.corruption_level = corruption_level
+        self.activation = activation
+        self.loss = loss
+        self.tied_weights = tied_weights
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.fine_tuning = fine_tuning
+        self.fine_tune_max_iter = fine_tune_max_iter
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Pretrain the layers greedily, then fine-tune the stack.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,), default=None
+            Class labels; required by ``fine_tuning="supervised"``, ignored
+            otherwise.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample's loss, in pretraining and fine-tuning.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X, sample_weight = self._validate_training_data(X, sample_weight)
+        labels = self._encode_labels(y, X) if self.fine_tuning == "supervised" else None
+        self._random_state = check_random_state(self.random_state)
+        self._pretrain(X, sample_weight)
+        if self.fine_tuning is None or self._interrupted:
+            self._adopt_curves(self.layers_[-1])
+        else:
+            self._fine_tune(X, labels, sample_weight)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """One epoch of greedy layer-wise training of every layer.
+
+        Each layer trains for one epoch (its solver state kept between calls)
+        on the codes of the layer below, computed after that layer's update.
+        Fine-tuning, which needs a pretrained stack, is not applied; run
+        ``fit`` for it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample's loss.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        first_call = not hasattr(self, "layers_")
+        X, sample_weight = self._validate_training_data(X, sample_weight, first_call)
+        if first_call:
+            self._random_state = check_random_state(self.random_state)
+            self.layers_ = self._make_layers()
+            self.n_iter_, self.loss_curve_ = 0, []
+        codes = X
+        for index, layer in enumerate(self.layers_):
+            layer._fit(
+                codes,
+                sample_weight,
+                incremental=True,
+                description=self._layer_name(index),
+            )
+            codes = layer.transform(codes)
+        self.n_iter_ += 1
+        self.loss_curve_ = [*self.loss_curve_, self.layers_[-1].loss_curve_[-1]]
+        self.validation_scores_ = self.best_validation_score_ = None
+        return self
+
+    def transform(self, X):
+        """Encode X through every layer: the top code of the clean input.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, hidden_layer_sizes[-1]), float32 or float64
+        """
+        X, device = self._validate_inference_data(X)
+        return apply_in_chunks(self._build_stack(device, X.dtype).encode, X, device)
+
+    def inverse_transform(self, X):
+        """Decode top codes back to the input space through every layer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, hidden_layer_sizes[-1])
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features), float32 or float64
+        """
+        check_is_fitted(self)
+        device = resolve_device(self.device)
+        codes = check_array(X, dtype=_INFERENCE_DTYPES, order="C", input_name="X")
+        codes = inference_precision(codes, device)
+        if codes.shape[1] != self._n_features_out:
+            raise ValueError(
+                f"inverse_transform expects codes with {self._n_features_out} "
+                f"columns (the top layer's size), got {codes.shape[1]}."
+            )
+        stack = self._build_stack(device, codes.dtype)
+        return apply_in_chunks(
+            lambda h: stack.output(stack.decode_logits(h)), codes, device
+        )
+
+    def score_samples(self, X):
+        """Negative loss of reconstructing each clean sample through the stack.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), float32 or float64
+        """
+        X, device = self._validate_inference_data(X)
+        check_unit_interval(X, self.loss)
+        stack = self._build_stack(device, X.dtype)
+        return -apply_in_chunks(_per_sample_loss(stack), X, device)
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X), dtype=np.float64))
+
+    @property
+    def _n_features_out(self):
+        return self.layers_[-1].n_components_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # -- validation ----------------------------------------------------------
+
+    def _validate_training_data(self, X, sample_weight, reset=True):
+        X = validate_data(self, X, dtype=np.float32, order="C", reset=reset)
+        for corruption, level in zip(
+            self._per_layer("corruption"),
+            self._per_layer("corruption_level"),
+            strict=True,
+        ):
+            check_corruption_level(corruption, level)
+        self._per_layer("activation")
+        self._per_layer("max_iter")
+        check_unit_interval(X, self.loss)
+        resolve_device(self.device)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            )
+            check_positive_weights(sample_weight)
+        return X, sample_weight
+
+    def _validate_inference_data(self, X):
+        check_is_fitted(self)
+        device = resolve_device(self.device)
+        X = validate_data(self, X, dtype=_INFERENCE_DTYPES, order="C", reset=False)
+        return inference_precision(X, device), device
+
+    def _layer_sizes(self):
+        sizes = np.atleast_1d(self.hidden_layer_sizes)
+        if (
+            sizes.ndim != 1
+            or len(sizes) == 0
+            or not all(
+                isinstance(size, Integral) and size >= 1 for size in sizes.tolist()
+            )
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be a non-empty sequence of positive "
+                f"integers, got {self.hidden_layer_sizes!r}."
+            )
+        return [int(size) for size in sizes]
+
+    def _per_layer(self, name):
+        """The value of a per-layer parameter for each layer, checked."""
+        value = getattr(self, name)
+        n_layers = len(self._layer_sizes())
+        if isinstance(value, str) or value is None or np.isscalar(value):
+            return [value] * n_layers
+        values = list(value)
+        if len(values) != n_layers:
+            raise ValueError(
+                f"{name} has {len(values)} values but there are {n_layers} layers "
+                f"(hidden_layer_sizes={self.hidden_layer_sizes}); give one value "
+                "per layer, or a single value for all."
+            )
+        return values
+
+    def _encode_labels(self, y, X):
+        if y is None:
+            raise ValueError(
+                "fine_tuning='supervised' needs class labels: call fit(X, y), or "
+                "use fine_tuning='unsupervised' or None."
+            )
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        check_consistent_length(X, y)
+        target_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if target_type not in ("binary", "multiclass"):
+            raise ValueError(
+                "fine_tuning='supervised' trains a softmax layer and needs class "
+                f"labels, but y is {target_type!r}. For continuous targets use "
+                "fine_tuning='unsupervised' and a regressor after the stack."
+            )
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        return encoder.transform(y)
+
+    # -- training ------------------------------------------------------------
+
+    def _layer_name(self, index):
+        return f"layer {index + 1}/{len(self._layer_sizes())}"
+
+    def _make_layers(self):
+        """Unfitted layers, each with its own parameters and seed."""
+        activations = self._per_layer("activation")
+        layers = []
+        for index, settings in enumerate(
+            zip(
+                self._layer_sizes(),
+                self._per_layer("corruption"),
+                self._per_layer("corruption_level"),
+                activations,
+                self._per_layer("max_iter"),
+                strict=True,
+            )
+        ):
+            size, corruption, level, activation, max_iter = settings
+            loss = self._layer_loss(index, activations)
+            layers.append(
+                DenoisingAutoencoder(
+                    size,
+                    corruption=corruption,
+                    corruption_level=level,
+                    activation=activation,
+                    loss=loss,
+                    max_iter=max_iter,
+                    tied_weights=self.tied_weights,
+                    solver=self.solver,
+                    learning_rate_init=self.learning_rate_init,
+                    alpha=self.alpha,
+                    batch_size=self.batch_size,
+                    tol=self.tol,
+                    early_stopping=self.early_stopping,
+                    validation_fraction=self.validation_fraction,
+                    n_iter_no_change=self.n_iter_no_change,
+                    shuffle=self.shuffle,
+                    random_state=self._random_state.randint(_SEED_RANGE),
+                    device=self.device,
+                    verbose=self.verbose,
+                )
+            )
+        return layers
+
+    def _layer_loss(self, index, activations):
+        """The first layer uses ``loss``; deeper layers whose input is a sigmoid
+        code, in [0, 1], use cross-entropy, the others squared error."""
+        if index == 0:
+            return self.loss
+        return "cross_entropy" if activations[index - 1] == "sigmoid" else "mse"
+
+    def _pretrain(self, X, sample_weight):
+        self.layers_ = self._make_layers()
+        self._interrupted = False
+        codes = X
+        for index, layer in enumerate(self.layers_):
+            layer._validate_params()
+            layer._fit(
+                codes,
+                sample_weight,
+                incremental=False,
+                description=self._layer_name(index),
+            )
+            if layer._interrupted:
+                self._interrupted = True
+                self._finish_untrained_layers(index, codes)
+                return
+            codes = layer.transform(codes)
+
+    def _finish_untrained_layers(self, index, codes):
+        # After an interrupt the layers above keep their initial weights, so
+        # that the stack is usable with its declared shape.
+        for layer in self.layers_[index + 1 :]:
+            codes = validate_data(layer, codes, reset=True)
+            layer._initialize(codes)
+            layer._update_extremes(codes)
+            codes = layer.transform(codes)
+
+    def _fine_tune(self, X, labels, sample_weight):
+        device = resolve_device(self.device)
+        stack = self._build_stack(device)
+        supervised = self.fine_tuning == "supervised"
+        model = self._make_head(stack, device) if supervised else stack
+        train_rows, validation_rows = (
+            validation_split(X.shape[0], self.validation_fraction, self._random_state)
+            if self.early_stopping
+            else (None, None)
+        )
+        data = TrainingSet(
+            X, device, rows=train_rows, targets=labels, sample_weight=sample_weight
+        )
+        generator = make_generator(self._random_state.randint(_SEED_RANGE), device)
+        make_objective = classification_objective if supervised else denoising_objective
+        result = train(
+            model,
+            make_objective(model, self._input_corruption(X, device), generator),
+            data,
+            optimizer=make_optimizer(
+                model, self.solver, self.learning_rate_init, self.alpha
+            ),
+            max_iter=self.fine_tune_max_iter,
+            batch_size=resolve_batch_size(self.batch_size, len(data)),
+            shuffle=self.shuffle,
+            generator=generator,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            validation_score=(
+                self._validation_scorer(model, X, labels, validation_rows, device)
+                if self.early_stopping
+                else None
+            ),
+            verbose=self.verbose,
+            description="fine-tuning",
+        )
+        self._store_fine_tuning(stack, model if supervised else None, result)
+
+    def _make_head(self, stack, device):
+        n_classes, n_inputs = len(self.classes_), self._n_features_out
+        bound = np.sqrt(6.0 / (n_inputs + n_classes))
+        coef = self._random_state.uniform(-bound, bound, (n_classes, n_inputs))
+        intercept = np.zeros(n_classes, dtype=np.float32)
+        return SupervisedStack(stack, coef.astype(np.float32), intercept, device)
+
+    def _input_corruption(self, X, device):
+        return self.layers_[0]._corruption(device)
+
+    def _validation_scorer(self, model, X, labels, rows, device):
+        if labels is None:
+            per_sample = _per_sample_loss(model)
+
+            def validation_score():
+                losses = apply_in_chunks(per_sample, X, device, rows)
+                return -float(np.mean(losses, dtype=np.float64))
+
+            return validation_score
+
+        def validation_accuracy():
+            predicted = apply_in_chunks(
+                lambda x: model(x).argmax(dim=1), X, device, rows
+            )
+            return float(np.mean(predicted == labels[rows]))
+
+        return validation_accuracy
+
+    def _store_fine_tuning(self, stack, head, result):
+        for layer, module in zip(self.layers_, stack.layers, strict=True):
+            layer._set_layer_params(module.to_params())
+        if head is not None:
+            self.head_coef_ = head.head_weight.detach().cpu().numpy()
+            self.head_intercept_ = head.head_bias.detach().cpu().numpy()
+        self.loss_curve_ = result.loss_curve
+        self.n_iter_ = result.n_iter
+        self.validation_scores_ = (
+            result.validation_scores if self.early_stopping else None
+        )
+        self.best_validation_score_ = result.best_validation_score
+
+    def _adopt_curves(self, layer):
+        self.loss_curve_ = list(layer.loss_curve_)
+        self.n_iter_ = layer.n_iter_
+        self.validation_scores_ = layer.validation_scores_
+        self.best_validation_score_ = layer.best_validation_score_
+
+    def _build_stack(self, device, dtype=np.float32):
+        return DeepAutoencoder(
+            [layer._build_module(device, dtype) for layer in self.layers_]
+        )
+
+
+def _per_sample_loss(stack):
+    def per_sample_loss(x):
+        return reconstruction_loss(stack(x), x, stack.loss, reduction="none")
+
+    return per_sample_loss
