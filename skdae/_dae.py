@@ -4,51 +4,30 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
 
+from ._base import BaseAutoencoder, validation_loss_scorer
 from ._corruption import CORRUPTIONS, Corruption
 from ._device import (
-    apply_in_chunks,
     as_tensor,
-    inference_precision,
     make_generator,
     resolve_device,
     state_from_numpy,
     state_to_numpy,
 )
-from ._modules import (
-    ACTIVATIONS,
-    AutoencoderLayer,
-    init_layer_params,
-    reconstruction_loss,
-)
+from ._modules import ACTIVATIONS, AutoencoderLayer, init_layer_params
 from ._training import TrainingSet, denoising_objective, make_optimizer, train
 from ._validation import (
     check_corruption_level,
-    check_positive_weights,
-    check_unit_interval,
     feature_extremes,
     resolve_batch_size,
     validation_split,
 )
 
 _SEED_RANGE = 2**31 - 1
-
-# Inference runs in the input's precision; other dtypes become float64.
-_INFERENCE_DTYPES = (np.float64, np.float32)
 
 # The parameters shared with StackedDenoisingAutoencoder, which reuses them.
 TRAINING_PARAMETER_CONSTRAINTS = {
@@ -73,9 +52,7 @@ TRAINING_PARAMETER_CONSTRAINTS = {
 }
 
 
-class DenoisingAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
-):
+class DenoisingAutoencoder(BaseAutoencoder):
     """Denoising autoencoder (Vincent et al., 2008) with a PyTorch backend.
 
     Learns a code ``h = g(b + W x)`` from which the clean input can be
@@ -351,95 +328,14 @@ class DenoisingAutoencoder(
         """
         return self._fit(X, sample_weight, incremental=True)
 
-    def transform(self, X):
-        """Encode X: the hidden code ``g(b + W x)`` of the clean input.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode.
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, n_components), float32 or float64
-        """
-        X, device = self._validate_inference_data(X)
-        return apply_in_chunks(self._build_module(device, X.dtype).encode, X, device)
-
-    def inverse_transform(self, X):
-        """Decode codes back to the input space: ``o(c + h W*)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Codes, such as the output of ``transform``.
-
-        Returns
-        -------
-        X_reconstructed : ndarray of shape (n_samples, n_features), float32 or float64
-        """
-        check_is_fitted(self)
-        device = resolve_device(self.device)
-        codes = check_array(X, dtype=_INFERENCE_DTYPES, order="C", input_name="X")
-        codes = inference_precision(codes, device)
-        if codes.shape[1] != self.n_components_:
-            raise ValueError(
-                f"inverse_transform expects codes with {self.n_components_} "
-                f"columns (n_components), got {codes.shape[1]}."
-            )
-        module = self._build_module(device, codes.dtype)
-        return apply_in_chunks(
-            lambda h: module.output(module.decode_logits(h)), codes, device
-        )
-
-    def score_samples(self, X):
-        """Negative reconstruction loss of each clean sample.
-
-        Low values flag samples the model reconstructs badly, which makes
-        this an anomaly score.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,), float32 or float64
-        """
-        X, device = self._validate_inference_data(X)
-        check_unit_interval(X, self.loss)
-        module = self._build_module(device, X.dtype)
-        return -apply_in_chunks(self._per_sample_loss(module), X, device)
-
-    def score(self, X, y=None):
-        """Mean of :meth:`score_samples`: higher is a better reconstruction.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-        """
-        return float(np.mean(self.score_samples(X), dtype=np.float64))
-
     @property
     def n_components_(self):
         """Number of hidden units of the fitted model."""
         return self.components_.shape[0]
 
     @property
-    def _n_features_out(self):
+    def _code_size(self):
         return self.components_.shape[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Inference runs in the input's precision (see Notes).
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
 
     # -- training ----------------------------------------------------------
 
@@ -461,17 +357,8 @@ class DenoisingAutoencoder(
         self._update_extremes(X)
         return self._train(X, sample_weight, incremental, description)
 
-    def _validate_training_data(self, X, sample_weight, reset):
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=reset)
+    def _check_training_parameters(self):
         check_corruption_level(self.corruption, self.corruption_level)
-        check_unit_interval(X, self.loss)
-        resolve_device(self.device)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float32, ensure_non_negative=True
-            )
-            check_positive_weights(sample_weight)
-        return X, sample_weight
 
     def _has_weights_for(self, X):
         return hasattr(self, "components_") and np.shape(X)[1:] == (
@@ -524,7 +411,7 @@ class DenoisingAutoencoder(
             tol=self.tol,
             n_iter_no_change=None if incremental else self.n_iter_no_change,
             validation_score=(
-                self._validation_scorer(module, X, validation_rows, device)
+                validation_loss_scorer(module, X, validation_rows, device)
                 if early_stopping
                 else None
             ),
@@ -556,18 +443,6 @@ class DenoisingAutoencoder(
             as_tensor(self.data_min_, device),
             as_tensor(self.data_max_, device),
         )
-
-    def _validation_scorer(self, module, X, rows, device):
-        per_sample_loss = self._per_sample_loss(module)
-
-        def validation_score():
-            return -float(
-                np.mean(
-                    apply_in_chunks(per_sample_loss, X, device, rows), dtype=np.float64
-                )
-            )
-
-        return validation_score
 
     def _store_training(self, module, optimizer, result, early_stopping):
         self._set_layer_params(module.to_params())
@@ -601,14 +476,4 @@ class DenoisingAutoencoder(
             self._layer_params(), self.activation, self.loss, device, dtype
         )
 
-    def _per_sample_loss(self, module):
-        def per_sample_loss(x):
-            return reconstruction_loss(module(x), x, self.loss, reduction="none")
-
-        return per_sample_loss
-
-    def _validate_inference_data(self, X):
-        check_is_fitted(self)
-        device = resolve_device(self.device)
-        X = validate_data(self, X, dtype=_INFERENCE_DTYPES, order="C", reset=False)
-        return inference_precision(X, device), device
+    _inference_model = _build_module

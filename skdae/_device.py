@@ -15,8 +15,11 @@ import torch
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 # Rows per chunk at inference: large enough to keep matrix products efficient,
-# small enough that a chunk's activations stay a few tens of MB.
+# small enough that a densified chunk stays a few tens of MB however wide X is.
 INFERENCE_CHUNK_ROWS = 8192
+INFERENCE_CHUNK_ELEMENTS = 2**22
+
+_NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 
 
 def available_devices():
@@ -93,13 +96,14 @@ def as_tensor(array, device, dtype=np.float32):
     array : ndarray
         Dense array; it is never written to.
     device : torch.device
-    dtype : {numpy.float32, numpy.float64}, default=numpy.float32
+    dtype : {numpy.float32, numpy.float64} or the torch equivalent, \
+            default=numpy.float32
 
     Returns
     -------
     tensor : torch.Tensor
     """
-    array = np.ascontiguousarray(array, dtype=dtype)
+    array = np.ascontiguousarray(array, dtype=_NUMPY_DTYPES.get(dtype, dtype))
     if array.flags.writeable:
         tensor = torch.from_numpy(array)
     else:
@@ -116,9 +120,9 @@ def rows_as_tensor(X, rows, device, dtype=np.float32):
 
     Parameters
     ----------
-    X : ndarray or scipy sparse matrix/array
-        The full data on the host. A sparse matrix is densified only for the
-        requested rows.
+    X : ndarray, scipy sparse matrix/array or torch.Tensor
+        The full data. A sparse matrix is densified only for the requested
+        rows; a tensor keeps its dtype.
     rows : slice or ndarray of int
     device : torch.device
     dtype : {numpy.float32, numpy.float64}, default=numpy.float32
@@ -128,6 +132,8 @@ def rows_as_tensor(X, rows, device, dtype=np.float32):
     tensor : torch.Tensor of shape (n_rows, n_features)
     """
     block = X[rows]
+    if isinstance(block, torch.Tensor):
+        return block.to(device)
     if sp.issparse(block):
         block = block.toarray()
     return as_tensor(block, device, dtype)
@@ -202,34 +208,47 @@ def make_generator(seed, device):
 def apply_in_chunks(function, X, device, rows=None):
     """Apply a row-wise tensor function to X in large chunks, for inference.
 
-    Runs under :func:`torch.inference_mode` (thread-local, so safe from
-    several threads) and writes into one preallocated output, so the peak
-    memory beyond the result is one chunk.
+    Writes into one preallocated output, so the peak memory beyond the result
+    is one chunk, densified if X is sparse. Runs under
+    :func:`torch.inference_mode` (thread-local, so safe from several threads),
+    or :func:`torch.no_grad` for tensor input, whose result the caller may
+    still use in autograd.
 
     Parameters
     ----------
     function : callable
         Maps a ``(n_rows, n_features)`` tensor to a tensor with ``n_rows``
         rows (or a vector of length ``n_rows``).
-    X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
+    X : ndarray, scipy sparse matrix or torch.Tensor of shape \
+            (n_samples, n_features)
     device : torch.device
     rows : ndarray of int, optional
         Only these rows of X, in this order.
 
     Returns
     -------
-    out : ndarray with ``n_samples`` (or ``len(rows)``) rows
-        Computed in X's dtype (float32 or float64).
+    out : ndarray, or torch.Tensor on ``device`` for tensor input
+        ``n_samples`` (or ``len(rows)``) rows, computed in X's dtype.
     """
     n_rows = X.shape[0] if rows is None else len(rows)
+    chunk = max(1, min(INFERENCE_CHUNK_ROWS, INFERENCE_CHUNK_ELEMENTS // X.shape[1]))
+    is_tensor = isinstance(X, torch.Tensor)
     out = None
-    with torch.inference_mode():
-        for start in range(0, n_rows, INFERENCE_CHUNK_ROWS):
-            stop = min(start + INFERENCE_CHUNK_ROWS, n_rows)
+    with torch.no_grad() if is_tensor else torch.inference_mode():
+        for start in range(0, n_rows, chunk):
+            stop = min(start + chunk, n_rows)
             selection = slice(start, stop) if rows is None else rows[start:stop]
-            batch = rows_as_tensor(X, selection, device, X.dtype)
-            result = to_numpy(function(batch))
+            result = function(rows_as_tensor(X, selection, device, X.dtype))
+            if not is_tensor:
+                result = to_numpy(result)
             if out is None:
-                out = np.empty((n_rows, *result.shape[1:]), dtype=result.dtype)
+                out = _empty_like_rows(result, n_rows)
             out[start:stop] = result
     return out
+
+
+def _empty_like_rows(result, n_rows):
+    shape = (n_rows, *result.shape[1:])
+    if isinstance(result, torch.Tensor):
+        return torch.empty(shape, dtype=result.dtype, device=result.device)
+    return np.empty(shape, dtype=result.dtype)

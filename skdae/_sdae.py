@@ -3,36 +3,17 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_consistent_length,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_consistent_length, validate_data
 
-from ._dae import (
-    _INFERENCE_DTYPES,
-    _SEED_RANGE,
-    TRAINING_PARAMETER_CONSTRAINTS,
-    DenoisingAutoencoder,
-)
-from ._device import (
-    apply_in_chunks,
-    inference_precision,
-    make_generator,
-    resolve_device,
-)
-from ._modules import DeepAutoencoder, SupervisedStack, reconstruction_loss
+from ._base import BaseAutoencoder, validation_loss_scorer
+from ._dae import _SEED_RANGE, TRAINING_PARAMETER_CONSTRAINTS, DenoisingAutoencoder
+from ._device import apply_in_chunks, make_generator, resolve_device
+from ._modules import DeepAutoencoder, SupervisedStack
 from ._training import (
     TrainingSet,
     classification_objective,
@@ -40,13 +21,7 @@ from ._training import (
     make_optimizer,
     train,
 )
-from ._validation import (
-    check_corruption_level,
-    check_positive_weights,
-    check_unit_interval,
-    resolve_batch_size,
-    validation_split,
-)
+from ._validation import check_corruption_level, resolve_batch_size, validation_split
 
 # Parameters that take one value for all layers or one value per layer.
 PER_LAYER_PARAMETERS = ("corruption", "corruption_level", "activation", "max_iter")
@@ -56,9 +31,7 @@ def _per_layer_constraint(constraints):
     return [*constraints, "array-like"]
 
 
-class StackedDenoisingAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
-):
+class StackedDenoisingAutoencoder(BaseAutoencoder):
     """Stacked denoising autoencoder (Vincent et al., 2010).
 
     Each layer is a :class:`DenoisingAutoencoder` trained, greedily and bottom
@@ -295,7 +268,7 @@ class StackedDenoisingAutoencoder(
         self : object
             Fitted estimator.
         """
-        X, sample_weight = self._validate_training_data(X, sample_weight)
+        X, sample_weight = self._validate_training_data(X, sample_weight, reset=True)
         labels = self._encode_labels(y, X) if self.fine_tuning == "supervised" else None
         self._random_state = check_random_state(self.random_state)
         self._pretrain(X, sample_weight)
@@ -348,89 +321,11 @@ class StackedDenoisingAutoencoder(
         self.validation_scores_ = self.best_validation_score_ = None
         return self
 
-    def transform(self, X):
-        """Encode X through every layer: the top code of the clean input.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, hidden_layer_sizes[-1]), float32 or float64
-        """
-        X, device = self._validate_inference_data(X)
-        return apply_in_chunks(self._build_stack(device, X.dtype).encode, X, device)
-
-    def inverse_transform(self, X):
-        """Decode top codes back to the input space through every layer.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, hidden_layer_sizes[-1])
-
-        Returns
-        -------
-        X_reconstructed : ndarray of shape (n_samples, n_features), float32 or float64
-        """
-        check_is_fitted(self)
-        device = resolve_device(self.device)
-        codes = check_array(X, dtype=_INFERENCE_DTYPES, order="C", input_name="X")
-        codes = inference_precision(codes, device)
-        if codes.shape[1] != self._n_features_out:
-            raise ValueError(
-                f"inverse_transform expects codes with {self._n_features_out} "
-                f"columns (the top layer's size), got {codes.shape[1]}."
-            )
-        stack = self._build_stack(device, codes.dtype)
-        return apply_in_chunks(
-            lambda h: stack.output(stack.decode_logits(h)), codes, device
-        )
-
-    def score_samples(self, X):
-        """Negative loss of reconstructing each clean sample through the stack.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,), float32 or float64
-        """
-        X, device = self._validate_inference_data(X)
-        check_unit_interval(X, self.loss)
-        stack = self._build_stack(device, X.dtype)
-        return -apply_in_chunks(_per_sample_loss(stack), X, device)
-
-    def score(self, X, y=None):
-        """Mean of :meth:`score_samples`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-        """
-        return float(np.mean(self.score_samples(X), dtype=np.float64))
-
     @property
-    def _n_features_out(self):
+    def _code_size(self):
         return self.layers_[-1].n_components_
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-    # -- validation ----------------------------------------------------------
-
-    def _validate_training_data(self, X, sample_weight, reset=True):
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=reset)
+    def _check_training_parameters(self):
         for corruption, level in zip(
             self._per_layer("corruption"),
             self._per_layer("corruption_level"),
@@ -439,20 +334,6 @@ class StackedDenoisingAutoencoder(
             check_corruption_level(corruption, level)
         self._per_layer("activation")
         self._per_layer("max_iter")
-        check_unit_interval(X, self.loss)
-        resolve_device(self.device)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float32, ensure_non_negative=True
-            )
-            check_positive_weights(sample_weight)
-        return X, sample_weight
-
-    def _validate_inference_data(self, X):
-        check_is_fitted(self)
-        device = resolve_device(self.device)
-        X = validate_data(self, X, dtype=_INFERENCE_DTYPES, order="C", reset=False)
-        return inference_precision(X, device), device
 
     def _layer_sizes(self):
         sizes = np.atleast_1d(self.hidden_layer_sizes)
@@ -633,13 +514,7 @@ class StackedDenoisingAutoencoder(
 
     def _validation_scorer(self, model, X, labels, rows, device):
         if labels is None:
-            per_sample = _per_sample_loss(model)
-
-            def validation_score():
-                losses = apply_in_chunks(per_sample, X, device, rows)
-                return -float(np.mean(losses, dtype=np.float64))
-
-            return validation_score
+            return validation_loss_scorer(model, X, rows, device)
 
         def validation_accuracy():
             predicted = apply_in_chunks(
@@ -673,9 +548,4 @@ class StackedDenoisingAutoencoder(
             [layer._build_module(device, dtype) for layer in self.layers_]
         )
 
-
-def _per_sample_loss(stack):
-    def per_sample_loss(x):
-        return reconstruction_loss(stack(x), x, stack.loss, reduction="none")
-
-    return per_sample_loss
+    _inference_model = _build_stack

@@ -1,0 +1,220 @@
+"""Input handling shared by both estimators: sparse, pandas, array API."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import sklearn
+import torch
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import FeatureUnion
+
+from skdae import DenoisingAutoencoder, StackedDenoisingAutoencoder
+
+from .conftest import requires_cuda
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _dae(**params):
+    return DenoisingAutoencoder(
+        **{
+            "n_components": 8,
+            "max_iter": 3,
+            "random_state": 0,
+            "device": "cpu",
+            **params,
+        }
+    )
+
+
+def _sdae(**params):
+    return StackedDenoisingAutoencoder(
+        **{
+            "hidden_layer_sizes": (8, 4),
+            "max_iter": 3,
+            "fine_tune_max_iter": 3,
+            "random_state": 0,
+            "device": "cpu",
+            **params,
+        }
+    )
+
+
+ESTIMATORS = [_dae, _sdae]
+
+
+@pytest.fixture
+def sparse_data():
+    X = sp.random(80, 30, density=0.2, format="csr", random_state=0, dtype=np.float64)
+    return X.astype(np.float32)
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+@pytest.mark.parametrize("to_sparse", [sp.csr_matrix, sp.csc_matrix, sp.csr_array])
+def test_sparse_input_matches_the_dense_path(make, to_sparse, sparse_data):
+    dense = sparse_data.toarray()
+    X = to_sparse(sparse_data)
+    on_sparse, on_dense = make().fit(X), make().fit(dense)
+    np.testing.assert_allclose(
+        on_sparse.transform(X), on_dense.transform(dense), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        on_sparse.score_samples(X), on_dense.score_samples(dense), rtol=1e-5
+    )
+    assert on_sparse.score(X) == pytest.approx(on_dense.score(dense), rel=1e-5)
+    on_sparse.partial_fit(X)
+    on_dense.partial_fit(dense)
+    np.testing.assert_allclose(
+        on_sparse.transform(X), on_dense.transform(dense), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_sparse_cross_entropy_range_counts_implicit_zeros():
+    X = sp.csr_matrix(np.array([[0.5, 0.0], [0.0, 2.0]]))
+    with pytest.raises(ValueError, match=r"values span \[0, 2\]"):
+        _dae(loss="cross_entropy").fit(X)
+
+
+MEMORY_SCRIPT = textwrap.dedent("""
+    import numpy as np, scipy.sparse as sp, warnings
+    from skdae import DenoisingAutoencoder
+    warnings.simplefilter("ignore")
+
+    def megabytes(field):
+        for line in open("/proc/self/status"):
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+
+    def peak_growth(action):
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets the peak (VmHWM) to the current RSS
+        before = megabytes("VmRSS")
+        result = action()
+        return megabytes("VmHWM") - before, result
+
+    X = sp.random(50_000, 20_000, density=0.001, format="csr", random_state=0,
+                  dtype=np.float32)
+    dae = DenoisingAutoencoder(16, max_iter=1, random_state=0, device="cpu")
+    dae.fit(X[:300])  # loads torch's kernels, which are not X's cost
+    fit_growth, _ = peak_growth(lambda: dae.fit(X))
+    transform_growth, codes = peak_growth(lambda: dae.transform(X))
+    print(fit_growth, transform_growth - codes.nbytes / 2**20)
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_large_sparse_matrix_is_never_densified_whole():
+    # 50,000 x 20,000 with 1,000,000 non-zeros: 3.8 GB if densified.
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=os.getcwd(),
+    )
+    fit_growth, transform_growth = map(float, out.stdout.split())
+    assert fit_growth < 256
+    assert transform_growth < 256
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_pandas_in_pandas_out(make, small_data):
+    frame = pd.DataFrame(
+        small_data, columns=[f"f{i}" for i in range(12)], index=np.arange(200, 260)
+    )
+    model = make().set_output(transform="pandas").fit(frame)
+    codes = model.transform(frame)
+    assert isinstance(codes, pd.DataFrame)
+    assert list(codes.columns) == list(model.get_feature_names_out())
+    assert codes.index.equals(frame.index)
+    assert list(model.feature_names_in_) == list(frame.columns)
+
+
+def test_column_transformer_and_feature_union(small_data):
+    frame = pd.DataFrame(small_data, columns=[f"f{i}" for i in range(12)])
+    columns = ColumnTransformer(
+        [
+            ("dae", _dae(), ["f0", "f1", "f2", "f3"]),
+            ("sdae", _sdae(), ["f4", "f5", "f6", "f7", "f8"]),
+        ]
+    ).set_output(transform="pandas")
+    out = columns.fit_transform(frame)
+    assert out.shape == (60, 12)
+    assert out.columns[0] == "dae__denoisingautoencoder0"
+    assert out.columns[-1] == "sdae__stackeddenoisingautoencoder3"
+    union = FeatureUnion([("dae", _dae()), ("sdae", _sdae())])
+    assert union.fit_transform(small_data).shape == (60, 12)
+    assert union.get_feature_names_out()[8] == "sdae__stackeddenoisingautoencoder0"
+
+
+def _array_api_available():
+    return os.environ.get("SCIPY_ARRAY_API") == "1"
+
+
+array_api = pytest.mark.skipif(
+    not _array_api_available(),
+    reason="SCIPY_ARRAY_API=1 must be set before scipy is imported",
+)
+
+
+def _tensor_round_trip(make, device, small_data):
+    model = make().fit(small_data)
+    X = torch.as_tensor(small_data, device=device)
+    with sklearn.config_context(array_api_dispatch=True):
+        codes = model.transform(X)
+        decoded = model.inverse_transform(codes)
+        scores = model.score_samples(X)
+        score = model.score(X)
+    for out in (codes, decoded, scores):
+        assert isinstance(out, torch.Tensor) and out.device == X.device
+        assert out.dtype == torch.float32
+    np.testing.assert_allclose(
+        codes.cpu().numpy(), model.transform(small_data), rtol=1e-5, atol=1e-6
+    )
+    assert score == pytest.approx(model.score(small_data), rel=1e-5)
+
+
+@array_api
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_torch_tensors_in_torch_tensors_out(make, small_data):
+    _tensor_round_trip(make, "cpu", small_data)
+
+
+@array_api
+@requires_cuda
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_cuda_tensors_stay_on_the_gpu(make, small_data):
+    _tensor_round_trip(make, "cuda", small_data)
+
+
+@array_api
+def test_tensor_fit_and_validation_in_array_api_mode(small_data):
+    X = torch.as_tensor(small_data, dtype=torch.float64)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = _dae().fit(X)
+        assert model.transform(X).dtype == torch.float64
+        with pytest.raises(ValueError, match="12 features"):
+            model.transform(X[:, :5])
+        with pytest.raises(ValueError, match="NaN"):
+            model.transform(torch.full((2, 12), float("nan"), dtype=torch.float64))
+        with pytest.raises(ValueError, match="8 columns"):
+            model.inverse_transform(torch.zeros(2, 3))
+    assert isinstance(model.components_, np.ndarray)
+
+
+def test_tensors_without_array_api_mode_give_numpy(small_data):
+    model = _dae().fit(torch.as_tensor(small_data))
+    assert isinstance(model.transform(torch.as_tensor(small_data)), np.ndarray)
