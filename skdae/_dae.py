@@ -362,6 +362,7 @@ class DenoisingAutoencoder(
         Returns
         -------
         codes : ndarray of shape (n_samples, n_components), float32 or float64
+            The code of each sample.
         """
         X, device = self._validate_inference_data(X)
         return apply_in_chunks(self._build_module(device, X.dtype).encode, X, device)
@@ -377,6 +378,7 @@ class DenoisingAutoencoder(
         Returns
         -------
         X_reconstructed : ndarray of shape (n_samples, n_features), float32 or float64
+            The reconstruction of each code in the input space.
         """
         check_is_fitted(self)
         device = resolve_device(self.device)
@@ -401,10 +403,12 @@ class DenoisingAutoencoder(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data to score.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,), float32 or float64
+            Negative reconstruction loss of each sample; higher is better.
         """
         X, device = self._validate_inference_data(X)
         check_unit_interval(X, self.loss)
@@ -417,12 +421,14 @@ class DenoisingAutoencoder(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data to score.
         y : None
             Ignored.
 
         Returns
         -------
         score : float
+            Mean negative reconstruction loss.
         """
         return float(np.mean(self.score_samples(X), dtype=np.float64))
 

@@ -354,10 +354,12 @@ class StackedDenoisingAutoencoder(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data to encode.
 
         Returns
         -------
         codes : ndarray of shape (n_samples, hidden_layer_sizes[-1]), float32 or float64
+            The top code of each sample.
         """
         X, device = self._validate_inference_data(X)
         return apply_in_chunks(self._build_stack(device, X.dtype).encode, X, device)
@@ -368,10 +370,12 @@ class StackedDenoisingAutoencoder(
         Parameters
         ----------
         X : array-like of shape (n_samples, hidden_layer_sizes[-1])
+            Top codes, such as the output of ``transform``.
 
         Returns
         -------
         X_reconstructed : ndarray of shape (n_samples, n_features), float32 or float64
+            The reconstruction of each code in the input space.
         """
         check_is_fitted(self)
         device = resolve_device(self.device)
@@ -393,10 +397,12 @@ class StackedDenoisingAutoencoder(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data to score.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,), float32 or float64
+            Negative reconstruction loss of each sample; higher is better.
         """
         X, device = self._validate_inference_data(X)
         check_unit_interval(X, self.loss)
@@ -409,12 +415,14 @@ class StackedDenoisingAutoencoder(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data to score.
         y : None
             Ignored.
 
         Returns
         -------
         score : float
+            Mean negative reconstruction loss.
         """
         return float(np.mean(self.score_samples(X), dtype=np.float64))
 
