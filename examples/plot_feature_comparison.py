@@ -127,9 +127,10 @@ robustness = {
 # The figure
 # ----------
 # On these small 8x8 digits the training corruption level barely moves the
-# accuracy, and all features but PCA's are close to raw pixels on clean
-# data. Under corruption of the test digits the stacked autoencoder's
-# features hold up best.
+# accuracy: on clean test digits, the autoencoders' features are as good as
+# raw pixels and better than PCA's and the RBM's. When the test digits are
+# corrupted, the stacked autoencoder's features hold up best, with the
+# RBM's close behind.
 styles = {
     "DenoisingAutoencoder": dict(marker="o"),
     "StackedDenoisingAutoencoder": dict(marker="s"),

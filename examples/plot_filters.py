@@ -51,7 +51,8 @@ for corruption_level in (0.0, 0.25, 0.5):
 # --------------------------
 # A number to go with the pictures: the mean absolute difference between
 # neighbouring weights of a filter, relative to the mean absolute weight
-# (lower is smoother). The outer columns, empty in every digit, are left out.
+# (lower is smoother). The outer columns, nearly always empty in the digits,
+# are left out.
 
 
 def roughness(components):
