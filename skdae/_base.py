@@ -94,10 +94,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            Minus each sample's reconstruction loss (higher is better), in
+            the input's precision.
         """
         X, device = self._validate_inference_data(X)
         check_unit_interval(X, self.loss)
@@ -110,12 +113,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
         y : None
             Ignored.
 
         Returns
         -------
         score : float
+            Minus the mean per-sample reconstruction loss.
         """
         scores = self.score_samples(X)
         if isinstance(scores, torch.Tensor):
