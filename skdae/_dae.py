@@ -491,6 +491,7 @@ class DenoisingAutoencoder(
         self._optimizer_state = None
         self.data_min_ = self.data_max_ = None
         self.loss_curve_ = []
+        self.validation_scores_ = self.best_validation_score_ = None
         self.n_iter_ = 0
 
     def _update_extremes(self, X):

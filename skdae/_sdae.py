@@ -570,13 +570,14 @@ class StackedDenoisingAutoencoder(
             )
             if layer._interrupted:
                 self._interrupted = True
-                self._finish_untrained_layers(index, codes)
+                self._finish_untrained_layers(index, layer.transform(codes))
                 return
             codes = layer.transform(codes)
 
     def _finish_untrained_layers(self, index, codes):
         # After an interrupt the layers above keep their initial weights, so
-        # that the stack is usable with its declared shape.
+        # that the stack is usable with its declared shape. ``codes`` are the
+        # interrupted layer's output.
         for layer in self.layers_[index + 1 :]:
             codes = validate_data(layer, codes, reset=True)
             layer._initialize(codes)
