@@ -546,8 +546,20 @@ class DenoisingAutoencoder(
         optimizer = make_optimizer(
             module, self.solver, self.learning_rate_init, self.alpha
         )
-        if self._optimizer_state is not None:
-            optimizer.load_state_dict(state_from_numpy(self._optimizer_state, device))
+        # The solver's running state carries over, but its settings are the
+        # current parameters (a learning_rate_init lowered after a divergence
+        # applies), and another solver starts afresh.
+        settings = [
+            {key: value for key, value in group.items() if key != "params"}
+            for group in optimizer.param_groups
+        ]
+        saved = self._optimizer_state
+        if saved is not None and [set(group) for group in settings] == [
+            set(group) - {"params"} for group in saved["param_groups"]
+        ]:
+            optimizer.load_state_dict(state_from_numpy(saved, device))
+            for group, setting in zip(optimizer.param_groups, settings, strict=True):
+                group.update(setting)
         return optimizer
 
     def _corruption(self, device):
