@@ -11,13 +11,9 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._corruption import CORRUPTIONS, Corruption
 from ._device import (
@@ -35,13 +31,24 @@ from ._modules import (
     init_layer_params,
     reconstruction_loss,
 )
-from ._training import TrainingSet, denoising_objective, make_optimizer, train
+from ._persistence import restored_on_error
+from ._training import (
+    TrainingSet,
+    autograd_enabled,
+    denoising_objective,
+    make_optimizer,
+    train,
+)
 from ._validation import (
+    check_array,
     check_corruption_level,
+    check_finite_weights,
+    check_magnitude,
     check_positive_weights,
     check_unit_interval,
     feature_extremes,
     resolve_batch_size,
+    validate_data,
     validation_split,
 )
 
@@ -387,6 +394,7 @@ class DenoisingAutoencoder(
                 f"inverse_transform expects codes with {self.n_components_} "
                 f"columns (n_components), got {codes.shape[1]}."
             )
+        check_magnitude(codes, training=False)
         module = self._build_module(device, codes.dtype)
         return apply_in_chunks(
             lambda h: module.output(module.decode_logits(h)), codes, device
@@ -453,18 +461,21 @@ class DenoisingAutoencoder(
             keep = hasattr(self, "components_")
         else:
             keep = self.warm_start and self._has_weights_for(X)
-        X, sample_weight = self._validate_training_data(
-            X, sample_weight, reset=not keep
-        )
-        if not keep:
-            self._initialize(X)
-        self._update_extremes(X)
-        return self._train(X, sample_weight, incremental, description)
+        # A fit that fails (divergence, say) leaves the previous model intact.
+        with restored_on_error(self), autograd_enabled():
+            X, sample_weight = self._validate_training_data(
+                X, sample_weight, reset=not keep
+            )
+            if not keep:
+                self._initialize(X)
+            self._update_extremes(X)
+            return self._train(X, sample_weight, incremental, description)
 
     def _validate_training_data(self, X, sample_weight, reset):
         X = validate_data(self, X, dtype=np.float32, order="C", reset=reset)
         check_corruption_level(self.corruption, self.corruption_level)
         check_unit_interval(X, self.loss)
+        check_magnitude(X, training=True)
         resolve_device(self.device)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -532,7 +543,9 @@ class DenoisingAutoencoder(
             verbose=self.verbose,
             description=description,
         )
-        self._store_training(module, optimizer, result, early_stopping)
+        params = module.to_params()
+        check_finite_weights(params, result, description, self.learning_rate_init)
+        self._store_training(params, optimizer, result, early_stopping)
         if not (incremental or result.converged or result.interrupted):
             warnings.warn(
                 f"{type(self).__name__} reached max_iter={self.max_iter} epochs "
@@ -582,8 +595,8 @@ class DenoisingAutoencoder(
 
         return validation_score
 
-    def _store_training(self, module, optimizer, result, early_stopping):
-        self._set_layer_params(module.to_params())
+    def _store_training(self, params, optimizer, result, early_stopping):
+        self._set_layer_params(params)
         self._optimizer_state = state_to_numpy(optimizer.state_dict())
         self.loss_curve_ = [*self.loss_curve_, *result.loss_curve]
         self.n_iter_ += result.n_iter
@@ -624,4 +637,6 @@ class DenoisingAutoencoder(
         check_is_fitted(self)
         device = resolve_device(self.device)
         X = validate_data(self, X, dtype=_INFERENCE_DTYPES, order="C", reset=False)
-        return inference_precision(X, device), device
+        X = inference_precision(X, device)
+        check_magnitude(X, training=False)
+        return X, device

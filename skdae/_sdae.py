@@ -10,15 +10,14 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_consistent_length,
-    check_is_fitted,
-    validate_data,
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
 )
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._dae import (
     _INFERENCE_DTYPES,
@@ -33,18 +32,24 @@ from ._device import (
     resolve_device,
 )
 from ._modules import DeepAutoencoder, SupervisedStack, reconstruction_loss
+from ._persistence import restored_on_error
 from ._training import (
     TrainingSet,
+    autograd_enabled,
     classification_objective,
     denoising_objective,
     make_optimizer,
     train,
 )
 from ._validation import (
+    check_array,
     check_corruption_level,
+    check_finite_weights,
+    check_magnitude,
     check_positive_weights,
     check_unit_interval,
     resolve_batch_size,
+    validate_data,
     validation_split,
 )
 
@@ -295,14 +300,17 @@ class StackedDenoisingAutoencoder(
         self : object
             Fitted estimator.
         """
-        X, sample_weight = self._validate_training_data(X, sample_weight)
-        labels = self._encode_labels(y, X) if self.fine_tuning == "supervised" else None
-        self._random_state = check_random_state(self.random_state)
-        self._pretrain(X, sample_weight)
-        if self.fine_tuning is None or self._interrupted:
-            self._adopt_curves(self.layers_[-1])
-        else:
-            self._fine_tune(X, labels, sample_weight)
+        # A fit that fails (divergence, say) leaves the previous model intact.
+        with restored_on_error(self), autograd_enabled():
+            X, sample_weight = self._validate_training_data(X, sample_weight)
+            supervised = self.fine_tuning == "supervised"
+            labels = self._encode_labels(y, X) if supervised else None
+            self._random_state = check_random_state(self.random_state)
+            self._pretrain(X, sample_weight)
+            if self.fine_tuning is None or self._interrupted:
+                self._adopt_curves(self.layers_[-1])
+            else:
+                self._fine_tune(X, labels, sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -329,20 +337,24 @@ class StackedDenoisingAutoencoder(
             The estimator, trained one more epoch.
         """
         first_call = not hasattr(self, "layers_")
-        X, sample_weight = self._validate_training_data(X, sample_weight, first_call)
-        if first_call:
-            self._random_state = check_random_state(self.random_state)
-            self.layers_ = self._make_layers()
-            self.n_iter_, self.loss_curve_ = 0, []
-        codes = X
-        for index, layer in enumerate(self.layers_):
-            layer._fit(
-                codes,
-                sample_weight,
-                incremental=True,
-                description=self._layer_name(index),
+        # A failure in any layer leaves every layer as it was.
+        with restored_on_error(self), autograd_enabled():
+            X, sample_weight = self._validate_training_data(
+                X, sample_weight, first_call
             )
-            codes = layer.transform(codes)
+            if first_call:
+                self._random_state = check_random_state(self.random_state)
+                self.layers_ = self._make_layers()
+                self.n_iter_, self.loss_curve_ = 0, []
+            codes = X
+            for index, layer in enumerate(self.layers_):
+                layer._fit(
+                    codes,
+                    sample_weight,
+                    incremental=True,
+                    description=self._layer_name(index),
+                )
+                codes = layer.transform(codes)
         self.n_iter_ += 1
         self.loss_curve_ = [*self.loss_curve_, self.layers_[-1].loss_curve_[-1]]
         self.validation_scores_ = self.best_validation_score_ = None
@@ -382,6 +394,7 @@ class StackedDenoisingAutoencoder(
                 f"inverse_transform expects codes with {self._n_features_out} "
                 f"columns (the top layer's size), got {codes.shape[1]}."
             )
+        check_magnitude(codes, training=False)
         stack = self._build_stack(device, codes.dtype)
         return apply_in_chunks(
             lambda h: stack.output(stack.decode_logits(h)), codes, device
@@ -431,15 +444,22 @@ class StackedDenoisingAutoencoder(
 
     def _validate_training_data(self, X, sample_weight, reset=True):
         X = validate_data(self, X, dtype=np.float32, order="C", reset=reset)
-        for corruption, level in zip(
-            self._per_layer("corruption"),
-            self._per_layer("corruption_level"),
-            strict=True,
+        per_layer_level = not np.isscalar(self.corruption_level)
+        for index, (corruption, level) in enumerate(
+            zip(
+                self._per_layer("corruption"),
+                self._per_layer("corruption_level"),
+                strict=True,
+            )
         ):
-            check_corruption_level(corruption, level)
+            name = (
+                f"corruption_level[{index}]" if per_layer_level else "corruption_level"
+            )
+            check_corruption_level(corruption, level, name)
         self._per_layer("activation")
         self._per_layer("max_iter")
         check_unit_interval(X, self.loss)
+        check_magnitude(X, training=True)
         resolve_device(self.device)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -452,7 +472,9 @@ class StackedDenoisingAutoencoder(
         check_is_fitted(self)
         device = resolve_device(self.device)
         X = validate_data(self, X, dtype=_INFERENCE_DTYPES, order="C", reset=False)
-        return inference_precision(X, device), device
+        X = inference_precision(X, device)
+        check_magnitude(X, training=False)
+        return X, device
 
     def _layer_sizes(self):
         sizes = np.atleast_1d(self.hidden_layer_sizes)
@@ -482,6 +504,13 @@ class StackedDenoisingAutoencoder(
                 f"(hidden_layer_sizes={self.hidden_layer_sizes}); give one value "
                 "per layer, or a single value for all."
             )
+        # The estimator's own constraints only know that this is a sequence.
+        for index, entry in enumerate(values):
+            validate_parameter_constraints(
+                {f"{name}[{index}]": TRAINING_PARAMETER_CONSTRAINTS[name]},
+                {f"{name}[{index}]": entry},
+                caller_name=f"{type(self).__name__} (layer {index + 1} of {n_layers})",
+            )
         return values
 
     def _encode_labels(self, y, X):
@@ -491,7 +520,12 @@ class StackedDenoisingAutoencoder(
                 "use fine_tuning='unsupervised' or None."
             )
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        check_consistent_length(X, y)
+        if len(y) != X.shape[0]:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: X has {X.shape[0]}, "
+                f"y has {len(y)}. fine_tuning='supervised' needs one class label "
+                "per sample."
+            )
         target_type = type_of_target(y, input_name="y", raise_unknown=True)
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
@@ -500,6 +534,12 @@ class StackedDenoisingAutoencoder(
                 "fine_tuning='unsupervised' and a regressor after the stack."
             )
         encoder = LabelEncoder().fit(y)
+        if len(encoder.classes_) < 2:
+            raise ValueError(
+                "fine_tuning='supervised' needs at least two classes in y, but y "
+                f"has one class only ({encoder.classes_.tolist()[0]!r}): there is "
+                "nothing to separate. Use fine_tuning='unsupervised' instead."
+            )
         self.classes_ = encoder.classes_
         return encoder.transform(y)
 
@@ -651,11 +691,19 @@ class StackedDenoisingAutoencoder(
         return validation_accuracy
 
     def _store_fine_tuning(self, stack, head, result):
-        for layer, module in zip(self.layers_, stack.layers, strict=True):
-            layer._set_layer_params(module.to_params())
+        layer_params = [module.to_params() for module in stack.layers]
+        head_params = {}
         if head is not None:
-            self.head_coef_ = head.head_weight.detach().cpu().numpy()
-            self.head_intercept_ = head.head_bias.detach().cpu().numpy()
+            head_params = {
+                "head_coef_": head.head_weight.detach().cpu().numpy(),
+                "head_intercept_": head.head_bias.detach().cpu().numpy(),
+            }
+        for params in [*layer_params, head_params]:
+            check_finite_weights(params, result, "fine-tuning", self.learning_rate_init)
+        for layer, params in zip(self.layers_, layer_params, strict=True):
+            layer._set_layer_params(params)
+        for name, value in head_params.items():
+            setattr(self, name, value)
         self.loss_curve_ = result.loss_curve
         self.n_iter_ = result.n_iter
         self.validation_scores_ = (
