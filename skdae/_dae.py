@@ -31,7 +31,12 @@ from ._modules import (
     init_layer_params,
     reconstruction_loss,
 )
-from ._persistence import restored_on_error
+from ._persistence import (
+    check_state,
+    is_fitted_state,
+    refuse_state,
+    restored_on_error,
+)
 from ._training import (
     TrainingSet,
     autograd_enabled,
@@ -448,6 +453,31 @@ class DenoisingAutoencoder(
         # Inference runs in the input's precision (see Notes).
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+    def __setstate__(self, state):
+        if is_fitted_state(state):
+            name = type(self).__name__
+            sizes = check_state(
+                name,
+                state,
+                required={
+                    "components_": ("n_components", "n_features"),
+                    "intercept_hidden_": ("n_components",),
+                    "intercept_visible_": ("n_features",),
+                },
+                optional={
+                    "decoder_components_": ("n_components", "n_features"),
+                    "data_min_": ("n_features",),
+                    "data_max_": ("n_features",),
+                },
+            )
+            if state.get("n_features_in_") != sizes["n_features"]:
+                refuse_state(
+                    name,
+                    f"n_features_in_ is {state.get('n_features_in_')!r} but "
+                    f"components_ has {sizes['n_features']} column(s)",
+                )
+        super().__setstate__(state)
 
     # -- training ----------------------------------------------------------
 

@@ -32,7 +32,12 @@ from ._device import (
     resolve_device,
 )
 from ._modules import DeepAutoencoder, SupervisedStack, reconstruction_loss
-from ._persistence import restored_on_error
+from ._persistence import (
+    check_state,
+    is_fitted_state,
+    refuse_state,
+    restored_on_error,
+)
 from ._training import (
     TrainingSet,
     autograd_enabled,
@@ -440,6 +445,11 @@ class StackedDenoisingAutoencoder(
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
+    def __setstate__(self, state):
+        if is_fitted_state(state):
+            _check_stack_state(type(self).__name__, state)
+        super().__setstate__(state)
+
     # -- validation ----------------------------------------------------------
 
     def _validate_training_data(self, X, sample_weight, reset=True):
@@ -728,3 +738,35 @@ def _per_sample_loss(stack):
         return reconstruction_loss(stack(x), x, stack.loss, reduction="none")
 
     return per_sample_loss
+
+
+def _check_stack_state(name, state):
+    """A loaded stack needs fitted layers that chain from its input to its code."""
+    layers = state.get("layers_")
+    if not (
+        isinstance(layers, list)
+        and layers
+        and all(
+            isinstance(layer, DenoisingAutoencoder) and hasattr(layer, "components_")
+            for layer in layers
+        )
+    ):
+        refuse_state(name, "layers_ is missing, empty or holds unfitted layers")
+    n_inputs = state.get("n_features_in_")
+    for index, layer in enumerate(layers):
+        if layer.n_features_in_ != n_inputs:
+            refuse_state(
+                name,
+                f"layer {index + 1} expects {layer.n_features_in_} input(s) but "
+                f"receives {n_inputs!r}",
+            )
+        n_inputs = layer.n_components_
+    check_state(
+        name,
+        state,
+        required={},
+        optional={
+            "head_coef_": ("n_classes", "n_codes"),
+            "head_intercept_": ("n_classes",),
+        },
+    )
