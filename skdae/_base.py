@@ -14,16 +14,17 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.utils import check_array
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._device import apply_in_chunks, inference_precision, resolve_device
 from ._modules import reconstruction_loss
-from ._validation import check_positive_weights, check_unit_interval
+from ._validation import (
+    check_array,
+    check_magnitude,
+    check_positive_weights,
+    check_unit_interval,
+    validate_data,
+)
 
 # Inference runs in the input's precision; other numeric dtypes become float64.
 _INFERENCE_DTYPES = (np.float64, np.float32)
@@ -149,6 +150,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         )
         self._check_training_parameters()
         check_unit_interval(X, self.loss)
+        check_magnitude(X, training=True)
         resolve_device(self.device)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -175,7 +177,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             order="C",
             reset=False,
         )
-        return inference_precision(X, device), device
+        X = inference_precision(X, device)
+        check_magnitude(X, training=False)
+        return X, device
 
     def _validate_codes(self, X):
         check_is_fitted(self)
@@ -191,6 +195,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"inverse_transform expects codes with {self._code_size} columns "
                 f"(the size of transform's output), got {codes.shape[1]}."
             )
+        if not isinstance(codes, torch.Tensor):
+            check_magnitude(codes, training=False)
         return codes, device
 
 

@@ -19,9 +19,22 @@ from ._device import (
     state_to_numpy,
 )
 from ._modules import ACTIVATIONS, AutoencoderLayer, init_layer_params
-from ._training import TrainingSet, denoising_objective, make_optimizer, train
+from ._persistence import (
+    check_state,
+    is_fitted_state,
+    refuse_state,
+    restored_on_error,
+)
+from ._training import (
+    TrainingSet,
+    autograd_enabled,
+    denoising_objective,
+    make_optimizer,
+    train,
+)
 from ._validation import (
     check_corruption_level,
+    check_finite_weights,
     feature_extremes,
     resolve_batch_size,
     validation_split,
@@ -337,6 +350,31 @@ class DenoisingAutoencoder(BaseAutoencoder):
     def _code_size(self):
         return self.components_.shape[0]
 
+    def __setstate__(self, state):
+        if is_fitted_state(state):
+            name = type(self).__name__
+            sizes = check_state(
+                name,
+                state,
+                required={
+                    "components_": ("n_components", "n_features"),
+                    "intercept_hidden_": ("n_components",),
+                    "intercept_visible_": ("n_features",),
+                },
+                optional={
+                    "decoder_components_": ("n_components", "n_features"),
+                    "data_min_": ("n_features",),
+                    "data_max_": ("n_features",),
+                },
+            )
+            if state.get("n_features_in_") != sizes["n_features"]:
+                refuse_state(
+                    name,
+                    f"n_features_in_ is {state.get('n_features_in_')!r} but "
+                    f"components_ has {sizes['n_features']} column(s)",
+                )
+        super().__setstate__(state)
+
     # -- training ----------------------------------------------------------
 
     def _fit(self, X, sample_weight, incremental, description=""):
@@ -349,13 +387,15 @@ class DenoisingAutoencoder(BaseAutoencoder):
             keep = hasattr(self, "components_")
         else:
             keep = self.warm_start and self._has_weights_for(X)
-        X, sample_weight = self._validate_training_data(
-            X, sample_weight, reset=not keep
-        )
-        if not keep:
-            self._initialize(X)
-        self._update_extremes(X)
-        return self._train(X, sample_weight, incremental, description)
+        # A fit that fails (divergence, say) leaves the previous model intact.
+        with restored_on_error(self), autograd_enabled():
+            X, sample_weight = self._validate_training_data(
+                X, sample_weight, reset=not keep
+            )
+            if not keep:
+                self._initialize(X)
+            self._update_extremes(X)
+            return self._train(X, sample_weight, incremental, description)
 
     def _check_training_parameters(self):
         check_corruption_level(self.corruption, self.corruption_level)
@@ -378,6 +418,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         self._optimizer_state = None
         self.data_min_ = self.data_max_ = None
         self.loss_curve_ = []
+        self.validation_scores_ = self.best_validation_score_ = None
         self.n_iter_ = 0
 
     def _update_extremes(self, X):
@@ -418,7 +459,9 @@ class DenoisingAutoencoder(BaseAutoencoder):
             verbose=self.verbose,
             description=description,
         )
-        self._store_training(module, optimizer, result, early_stopping)
+        params = module.to_params()
+        check_finite_weights(params, result, description, self.learning_rate_init)
+        self._store_training(params, optimizer, result, early_stopping)
         if not (incremental or result.converged or result.interrupted):
             warnings.warn(
                 f"{type(self).__name__} reached max_iter={self.max_iter} epochs "
@@ -432,8 +475,20 @@ class DenoisingAutoencoder(BaseAutoencoder):
         optimizer = make_optimizer(
             module, self.solver, self.learning_rate_init, self.alpha
         )
-        if self._optimizer_state is not None:
-            optimizer.load_state_dict(state_from_numpy(self._optimizer_state, device))
+        # The solver's running state carries over, but its settings are the
+        # current parameters (a learning_rate_init lowered after a divergence
+        # applies), and another solver starts afresh.
+        settings = [
+            {key: value for key, value in group.items() if key != "params"}
+            for group in optimizer.param_groups
+        ]
+        saved = self._optimizer_state
+        if saved is not None and [set(group) for group in settings] == [
+            set(group) - {"params"} for group in saved["param_groups"]
+        ]:
+            optimizer.load_state_dict(state_from_numpy(saved, device))
+            for group, setting in zip(optimizer.param_groups, settings, strict=True):
+                group.update(setting)
         return optimizer
 
     def _corruption(self, device):
@@ -444,8 +499,8 @@ class DenoisingAutoencoder(BaseAutoencoder):
             as_tensor(self.data_max_, device),
         )
 
-    def _store_training(self, module, optimizer, result, early_stopping):
-        self._set_layer_params(module.to_params())
+    def _store_training(self, params, optimizer, result, early_stopping):
+        self._set_layer_params(params)
         self._optimizer_state = state_to_numpy(optimizer.state_dict())
         self.loss_curve_ = [*self.loss_curve_, *result.loss_curve]
         self.n_iter_ += result.n_iter

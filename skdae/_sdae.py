@@ -5,23 +5,40 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_consistent_length, validate_data
 
 from ._base import BaseAutoencoder, validation_loss_scorer
 from ._dae import _SEED_RANGE, TRAINING_PARAMETER_CONSTRAINTS, DenoisingAutoencoder
 from ._device import apply_in_chunks, make_generator, resolve_device
 from ._modules import DeepAutoencoder, SupervisedStack
+from ._persistence import (
+    check_state,
+    is_fitted_state,
+    refuse_state,
+    restored_on_error,
+)
 from ._training import (
     TrainingSet,
+    autograd_enabled,
     classification_objective,
     denoising_objective,
     make_optimizer,
     train,
 )
-from ._validation import check_corruption_level, resolve_batch_size, validation_split
+from ._validation import (
+    check_array,
+    check_corruption_level,
+    check_finite_weights,
+    resolve_batch_size,
+    validate_data,
+    validation_split,
+)
 
 # Parameters that take one value for all layers or one value per layer.
 PER_LAYER_PARAMETERS = ("corruption", "corruption_level", "activation", "max_iter")
@@ -268,14 +285,19 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         self : object
             Fitted estimator.
         """
-        X, sample_weight = self._validate_training_data(X, sample_weight, reset=True)
-        labels = self._encode_labels(y, X) if self.fine_tuning == "supervised" else None
-        self._random_state = check_random_state(self.random_state)
-        self._pretrain(X, sample_weight)
-        if self.fine_tuning is None or self._interrupted:
-            self._adopt_curves(self.layers_[-1])
-        else:
-            self._fine_tune(X, labels, sample_weight)
+        # A fit that fails (divergence, say) leaves the previous model intact.
+        with restored_on_error(self), autograd_enabled():
+            X, sample_weight = self._validate_training_data(
+                X, sample_weight, reset=True
+            )
+            supervised = self.fine_tuning == "supervised"
+            labels = self._encode_labels(y, X) if supervised else None
+            self._random_state = check_random_state(self.random_state)
+            self._pretrain(X, sample_weight)
+            if self.fine_tuning is None or self._interrupted:
+                self._adopt_curves(self.layers_[-1])
+            else:
+                self._fine_tune(X, labels, sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -302,20 +324,24 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             The estimator, trained one more epoch.
         """
         first_call = not hasattr(self, "layers_")
-        X, sample_weight = self._validate_training_data(X, sample_weight, first_call)
-        if first_call:
-            self._random_state = check_random_state(self.random_state)
-            self.layers_ = self._make_layers()
-            self.n_iter_, self.loss_curve_ = 0, []
-        codes = X
-        for index, layer in enumerate(self.layers_):
-            layer._fit(
-                codes,
-                sample_weight,
-                incremental=True,
-                description=self._layer_name(index),
+        # A failure in any layer leaves every layer as it was.
+        with restored_on_error(self), autograd_enabled():
+            X, sample_weight = self._validate_training_data(
+                X, sample_weight, first_call
             )
-            codes = layer.transform(codes)
+            if first_call:
+                self._random_state = check_random_state(self.random_state)
+                self.layers_ = self._make_layers()
+                self.n_iter_, self.loss_curve_ = 0, []
+            codes = X
+            for index, layer in enumerate(self.layers_):
+                layer._fit(
+                    codes,
+                    sample_weight,
+                    incremental=True,
+                    description=self._layer_name(index),
+                )
+                codes = layer.transform(codes)
         self.n_iter_ += 1
         self.loss_curve_ = [*self.loss_curve_, self.layers_[-1].loss_curve_[-1]]
         self.validation_scores_ = self.best_validation_score_ = None
@@ -325,13 +351,24 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
     def _code_size(self):
         return self.layers_[-1].n_components_
 
+    def __setstate__(self, state):
+        if is_fitted_state(state):
+            _check_stack_state(type(self).__name__, state)
+        super().__setstate__(state)
+
     def _check_training_parameters(self):
-        for corruption, level in zip(
-            self._per_layer("corruption"),
-            self._per_layer("corruption_level"),
-            strict=True,
+        per_layer_level = not np.isscalar(self.corruption_level)
+        for index, (corruption, level) in enumerate(
+            zip(
+                self._per_layer("corruption"),
+                self._per_layer("corruption_level"),
+                strict=True,
+            )
         ):
-            check_corruption_level(corruption, level)
+            name = (
+                f"corruption_level[{index}]" if per_layer_level else "corruption_level"
+            )
+            check_corruption_level(corruption, level, name)
         self._per_layer("activation")
         self._per_layer("max_iter")
 
@@ -363,6 +400,13 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
                 f"(hidden_layer_sizes={self.hidden_layer_sizes}); give one value "
                 "per layer, or a single value for all."
             )
+        # The estimator's own constraints only know that this is a sequence.
+        for index, entry in enumerate(values):
+            validate_parameter_constraints(
+                {f"{name}[{index}]": TRAINING_PARAMETER_CONSTRAINTS[name]},
+                {f"{name}[{index}]": entry},
+                caller_name=f"{type(self).__name__} (layer {index + 1} of {n_layers})",
+            )
         return values
 
     def _encode_labels(self, y, X):
@@ -372,7 +416,12 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
                 "use fine_tuning='unsupervised' or None."
             )
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        check_consistent_length(X, y)
+        if len(y) != X.shape[0]:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: X has {X.shape[0]}, "
+                f"y has {len(y)}. fine_tuning='supervised' needs one class label "
+                "per sample."
+            )
         target_type = type_of_target(y, input_name="y", raise_unknown=True)
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
@@ -381,6 +430,12 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
                 "fine_tuning='unsupervised' and a regressor after the stack."
             )
         encoder = LabelEncoder().fit(y)
+        if len(encoder.classes_) < 2:
+            raise ValueError(
+                "fine_tuning='supervised' needs at least two classes in y, but y "
+                f"has one class only ({encoder.classes_.tolist()[0]!r}): there is "
+                "nothing to separate. Use fine_tuning='unsupervised' instead."
+            )
         self.classes_ = encoder.classes_
         return encoder.transform(y)
 
@@ -451,13 +506,14 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             )
             if layer._interrupted:
                 self._interrupted = True
-                self._finish_untrained_layers(index, codes)
+                self._finish_untrained_layers(index, layer.transform(codes))
                 return
             codes = layer.transform(codes)
 
     def _finish_untrained_layers(self, index, codes):
         # After an interrupt the layers above keep their initial weights, so
-        # that the stack is usable with its declared shape.
+        # that the stack is usable with its declared shape. ``codes`` are the
+        # interrupted layer's output.
         for layer in self.layers_[index + 1 :]:
             codes = validate_data(layer, codes, reset=True)
             layer._initialize(codes)
@@ -525,11 +581,19 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         return validation_accuracy
 
     def _store_fine_tuning(self, stack, head, result):
-        for layer, module in zip(self.layers_, stack.layers, strict=True):
-            layer._set_layer_params(module.to_params())
+        layer_params = [module.to_params() for module in stack.layers]
+        head_params = {}
         if head is not None:
-            self.head_coef_ = head.head_weight.detach().cpu().numpy()
-            self.head_intercept_ = head.head_bias.detach().cpu().numpy()
+            head_params = {
+                "head_coef_": head.head_weight.detach().cpu().numpy(),
+                "head_intercept_": head.head_bias.detach().cpu().numpy(),
+            }
+        for params in [*layer_params, head_params]:
+            check_finite_weights(params, result, "fine-tuning", self.learning_rate_init)
+        for layer, params in zip(self.layers_, layer_params, strict=True):
+            layer._set_layer_params(params)
+        for name, value in head_params.items():
+            setattr(self, name, value)
         self.loss_curve_ = result.loss_curve
         self.n_iter_ = result.n_iter
         self.validation_scores_ = (
@@ -549,3 +613,35 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         )
 
     _inference_model = _build_stack
+
+
+def _check_stack_state(name, state):
+    """A loaded stack needs fitted layers that chain from its input to its code."""
+    layers = state.get("layers_")
+    if not (
+        isinstance(layers, list)
+        and layers
+        and all(
+            isinstance(layer, DenoisingAutoencoder) and hasattr(layer, "components_")
+            for layer in layers
+        )
+    ):
+        refuse_state(name, "layers_ is missing, empty or holds unfitted layers")
+    n_inputs = state.get("n_features_in_")
+    for index, layer in enumerate(layers):
+        if layer.n_features_in_ != n_inputs:
+            refuse_state(
+                name,
+                f"layer {index + 1} expects {layer.n_features_in_} input(s) but "
+                f"receives {n_inputs!r}",
+            )
+        n_inputs = layer.n_components_
+    check_state(
+        name,
+        state,
+        required={},
+        optional={
+            "head_coef_": ("n_classes", "n_codes"),
+            "head_intercept_": ("n_classes",),
+        },
+    )

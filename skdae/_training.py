@@ -7,6 +7,7 @@ objective and a :class:`TrainingSet`, and read back a :class:`TrainingResult`.
 
 import math
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -364,3 +365,11 @@ def _check_finite(loss, epoch, optimizer, description):
         f"Lower learning_rate_init (it is {learning_rate:g}) or rescale the "
         "input (e.g. with StandardScaler); the previous weights were kept."
     )
+
+
+@contextmanager
+def autograd_enabled():
+    """Let a fit build and train its modules under a caller's ``torch.no_grad``
+    or ``torch.inference_mode``; both are thread-local and restored on exit."""
+    with torch.inference_mode(False), torch.enable_grad():
+        yield

@@ -4,15 +4,117 @@ Each check raises a ValueError that names the problem and the fix, so that no
 torch or numpy error ever reaches the user.
 """
 
+import re
+from contextlib import contextmanager
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.model_selection import train_test_split
+from sklearn.utils import check_array as _check_array
+from sklearn.utils.validation import validate_data as _validate_data
 
 from ._corruption import CORRUPTIONS
+from ._training import TrainingDivergedError
 
 # Batch size of ``batch_size="auto"``: MLPRegressor's 200, rounded to a size
 # that matrix kernels handle well; small data sets use one full batch.
 AUTO_BATCH_SIZE = 128
+
+
+class NonNumericInputError(ValueError, TypeError):
+    """X holds values that are not numbers.
+
+    A ValueError like every bad input, and a TypeError too, as numpy's own
+    error is for objects such as dicts.
+    """
+
+
+def validate_data(estimator, X, **kwargs):
+    """sklearn's ``validate_data``, with messages that name the fix.
+
+    Non-numeric, complex and infinite values raise a ValueError that says what
+    to do instead of numpy's bare conversion error.
+    """
+    with _clear_input_errors():
+        return _validate_data(estimator, X, **kwargs)
+
+
+def check_array(array, **kwargs):
+    """sklearn's ``check_array``, with the messages of :func:`validate_data`."""
+    with _clear_input_errors():
+        return _check_array(array, **kwargs)
+
+
+@contextmanager
+def _clear_input_errors():
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        if message.startswith("Complex data not supported"):
+            # numpy's message goes on to print the whole array.
+            raise ValueError(
+                "Complex data not supported: X has complex values, but an "
+                "autoencoder needs real ones. Pass their real part, their modulus "
+                "(np.abs), or both parts as separate features."
+            ) from None
+        if message.startswith("could not convert") or re.search(
+            "argument must be a string.* number", message
+        ):
+            raise NonNumericInputError(
+                f"X contains non-numeric values ({message}). Encode text or "
+                "categorical columns as numbers first, e.g. with "
+                "sklearn.preprocessing.OneHotEncoder or OrdinalEncoder."
+            ) from None
+        if isinstance(error, ValueError) and "contains infinity" in message:
+            raise ValueError(
+                f"{message} Replace or remove the infinite values; finite values "
+                "too large for the dtype are counted as infinite, so scale those."
+            ) from None
+        raise
+
+
+def check_magnitude(X, training):
+    """Refuse values whose squared errors overflow the computation's precision.
+
+    Training runs in float32 and sums the squared errors over every value of X
+    (the epoch's loss); inference runs in X's precision and sums them over each
+    sample's features. Beyond ``sqrt(max / n_terms)`` such a sum can be
+    infinite: training would diverge and scores would be meaningless.
+    """
+    dtype = np.dtype(np.float32 if training else X.dtype)
+    n_samples, n_features = X.shape
+    if training:
+        terms = f"{n_samples} sample(s) and {n_features} feature(s)"
+        limit = float(np.sqrt(np.finfo(dtype).max / (n_samples * n_features)))
+    else:
+        terms = f"{n_features} feature(s)"
+        limit = float(np.sqrt(np.finfo(dtype).max / n_features))
+    low, high = value_range(X)
+    largest = max(abs(low), abs(high))
+    if largest > limit:
+        hint = " or pass it as float64" if not training and dtype == np.float32 else ""
+        raise ValueError(
+            f"X has values as large as {largest:.3g} in absolute value, too large "
+            f"for {dtype.name}{' training' if training else ''}: the sum of their "
+            f"squared errors over {terms} would overflow (values must stay below "
+            f"{limit:.3g}). Scale X first, e.g. with "
+            f"sklearn.preprocessing.StandardScaler{hint}."
+        )
+
+
+def check_finite_weights(params, result, description, learning_rate):
+    """The loss of the last epoch is measured before its last step, which can
+    still overflow the weights: refuse to keep those."""
+    if all(np.isfinite(value).all() for value in params.values()):
+        return
+    where = f" of {description}" if description else ""
+    raise TrainingDivergedError(
+        f"Training diverged at epoch {result.n_iter}{where}: the weights became "
+        f"NaN or infinite. Lower learning_rate_init (it is {learning_rate:g}) or "
+        "rescale the input (e.g. with StandardScaler); the previous weights were "
+        "kept."
+    )
 
 
 def resolve_batch_size(batch_size, n_samples):
