@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -13,44 +12,14 @@ import scipy.sparse as sp
 import sklearn
 import torch
 from sklearn.compose import ColumnTransformer
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import FeatureUnion
 
-from skdae import DenoisingAutoencoder, StackedDenoisingAutoencoder
+from .conftest import requires_cuda, small_dae, small_sdae
 
-from .conftest import requires_cuda
-
-
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
-def _dae(**params):
-    return DenoisingAutoencoder(
-        **{
-            "n_components": 8,
-            "max_iter": 3,
-            "random_state": 0,
-            "device": "cpu",
-            **params,
-        }
-    )
-
-
-def _sdae(**params):
-    return StackedDenoisingAutoencoder(
-        **{
-            "hidden_layer_sizes": (8, 4),
-            "max_iter": 3,
-            "fine_tune_max_iter": 3,
-            "random_state": 0,
-            "device": "cpu",
-            **params,
-        }
-    )
+_dae, _sdae = small_dae, small_sdae
 
 
 ESTIMATORS = [_dae, _sdae]

@@ -7,44 +7,16 @@ import warnings
 import joblib
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
-from skdae import DenoisingAutoencoder, StackedDenoisingAutoencoder
+from .conftest import small_dae, small_sdae
+
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
-
-
-def _dae(**params):
-    return DenoisingAutoencoder(
-        **{
-            "n_components": 8,
-            "max_iter": 3,
-            "random_state": 0,
-            "device": "cpu",
-            **params,
-        }
-    )
-
-
-def _sdae(**params):
-    return StackedDenoisingAutoencoder(
-        **{
-            "hidden_layer_sizes": (8, 4),
-            "max_iter": 3,
-            "fine_tune_max_iter": 3,
-            "random_state": 0,
-            "device": "cpu",
-            **params,
-        }
-    )
+_dae, _sdae = small_dae, small_sdae
 
 
 def _fitted(digits):
