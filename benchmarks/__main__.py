@@ -36,7 +36,7 @@ def _parser():
         help="interleaved rounds per timing; the minimum is kept (at least 3)",
     )
     parser.add_argument(
-        "--epochs", type=int, default=1, help="epochs per timed fit (speed)"
+        "--epochs", type=int, default=2, help="epochs per timed fit (speed)"
     )
     parser.add_argument(
         "--threads",
