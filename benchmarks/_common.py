@@ -146,7 +146,7 @@ def print_table(title, header, rows):
 
 def _cell(value):
     if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
     return str(value)
 
 
