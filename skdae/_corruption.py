@@ -59,8 +59,10 @@ def _uniform(x, generator):
 
 
 def _mask(x, level, generator):
-    keep = _uniform(x, generator) >= level
-    return x * keep
+    # The uniform draw becomes the 0/1 mask and then the result in place:
+    # one buffer and three passes instead of a boolean mask, its float copy
+    # and a product.
+    return _uniform(x, generator).ge_(level).mul_(x)
 
 
 def _add_gaussian(x, level, generator):
