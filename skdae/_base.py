@@ -23,6 +23,7 @@ from ._validation import (
     check_magnitude,
     check_positive_weights,
     check_unit_interval,
+    checked_value_range,
     validate_data,
 )
 
@@ -147,10 +148,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             dtype=np.float32,
             order="C",
             reset=reset,
+            ensure_all_finite=False,
         )
         self._check_training_parameters()
-        check_unit_interval(X, self.loss)
-        check_magnitude(X, training=True)
+        known_range = checked_value_range(X, self)
+        check_unit_interval(X, self.loss, known_range=known_range)
+        check_magnitude(X, training=True, known_range=known_range)
         resolve_device(self.device)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -176,9 +179,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             dtype=_INFERENCE_DTYPES,
             order="C",
             reset=False,
+            ensure_all_finite=False,
         )
         X = inference_precision(X, device)
-        check_magnitude(X, training=False)
+        check_magnitude(X, training=False, known_range=checked_value_range(X, self))
         return X, device
 
     def _validate_codes(self, X):
@@ -188,7 +192,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             device = codes.device
         else:
             device = resolve_device(self.device)
-            codes = check_array(X, dtype=_INFERENCE_DTYPES, order="C", input_name="X")
+            codes = check_array(
+                X,
+                dtype=_INFERENCE_DTYPES,
+                order="C",
+                input_name="X",
+                ensure_all_finite=False,
+            )
             codes = inference_precision(codes, device)
         if codes.shape[1] != self._code_size:
             raise ValueError(
@@ -196,7 +206,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"(the size of transform's output), got {codes.shape[1]}."
             )
         if not isinstance(codes, torch.Tensor):
-            check_magnitude(codes, training=False)
+            known_range = checked_value_range(codes, self)
+            check_magnitude(codes, training=False, known_range=known_range)
         return codes, device
 
 

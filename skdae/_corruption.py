@@ -6,6 +6,8 @@ reconstruction target. Noise is drawn on the batch's device from the given
 generator, so no host round trip and no global random state is involved.
 """
 
+import math
+
 import torch
 
 CORRUPTIONS = ("masking", "gaussian", "salt_and_pepper")
@@ -59,10 +61,31 @@ def _uniform(x, generator):
 
 
 def _mask(x, level, generator):
-    # The uniform draw becomes the 0/1 mask and then the result in place:
-    # one buffer and three passes instead of a boolean mask, its float copy
-    # and a product.
-    return _uniform(x, generator).ge_(level).mul_(x)
+    # Each input is kept when a uniform 16-bit integer clears the threshold,
+    # so one 64-bit draw decides four inputs. On a CPU, whose generator draws
+    # serially, this makes the noise 3x cheaper than one float per input (it
+    # was a tenth of a training step); the level is applied to within 2**-16.
+    n_masked = round(level * _MASK_RESOLUTION)
+    if n_masked >= _MASK_RESOLUTION:
+        return torch.zeros_like(x)
+    bits = _random_int16(x.shape, generator, x.device)
+    # Comparing straight into a float buffer, then multiplying in place, is
+    # 4x faster than multiplying by a boolean mask (which is cast first).
+    keep = torch.ge(bits, _INT16_MIN + n_masked, out=torch.empty_like(x))
+    return keep.mul_(x)
+
+
+_MASK_RESOLUTION = 2**16
+_INT16_MIN = -(2**15)
+
+
+def _random_int16(shape, generator, device):
+    """Independent uniform int16 values, drawn four to a 64-bit integer."""
+    size = math.prod(shape)
+    bits = torch.empty(-(-size // 4), dtype=torch.int64, device=device)
+    # from=int64 min with to=None is torch's full 64-bit range, without bias.
+    bits.random_(-(2**63), None, generator=generator)
+    return bits.view(torch.int16)[:size].view(shape)
 
 
 def _add_gaussian(x, level, generator):

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._device import as_tensor, params_to_numpy
+from ._layer_loss import layer_training_loss
 
 ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
@@ -117,6 +118,14 @@ class AutoencoderLayer(nn.Module):
         """Reconstruction logits of a (corrupted) batch."""
         return self.decode_logits(self.encode(x))
 
+    def training_loss(self, x_corrupted, x, sample_weight=None):
+        """Summed loss of reconstructing ``x`` from ``x_corrupted``.
+
+        Computed by :func:`~skdae._layer_loss.layer_training_loss`, whose
+        hand-written gradient is faster than autograd's.
+        """
+        return layer_training_loss(self, x_corrupted, x, sample_weight)
+
     def weight_matrices(self):
         """The parameters that L2 regularisation applies to."""
         return [self.weight] + ([] if self.tied else [self.decoder_weight])
@@ -214,6 +223,10 @@ class DeepAutoencoder(nn.Module):
     def forward(self, x):
         """Reconstruction logits of a (corrupted) batch."""
         return self.decode_logits(self.encode(x))
+
+    def training_loss(self, x_corrupted, x, sample_weight=None):
+        """Summed loss of reconstructing ``x`` from ``x_corrupted``."""
+        return reconstruction_loss(self(x_corrupted), x, self.loss, sample_weight)
 
     def weight_matrices(self):
         """The parameters that L2 regularisation applies to."""

@@ -16,7 +16,6 @@ import torch
 from torch.nn import functional as F
 
 from ._device import as_tensor, rows_as_tensor
-from ._modules import reconstruction_loss
 
 
 class TrainingDivergedError(ValueError):
@@ -85,13 +84,19 @@ class TrainingSet:
             yield self._gather(order[start : start + batch_size])
 
     def _gather(self, index):
+        # index_select, not X[index]: advanced indexing takes 5x longer for
+        # the same rows on a CPU.
         if self._sparse:
             x = rows_as_tensor(self._X, index.cpu().numpy(), self.device)
         else:
-            x = self._X[index]
-        target = None if self._targets is None else self._targets[index]
-        weight = None if self._weight is None else self._weight[index]
+            x = torch.index_select(self._X, 0, index)
+        target = _rows(self._targets, index)
+        weight = _rows(self._weight, index)
         return x, target, weight
+
+
+def _rows(values, index):
+    return None if values is None else torch.index_select(values, 0, index)
 
 
 def denoising_objective(module, corruption, generator):
@@ -99,7 +104,8 @@ def denoising_objective(module, corruption, generator):
 
     Parameters
     ----------
-    module : module with ``forward`` (corrupted input -> logits) and ``loss``
+    module : AutoencoderLayer or DeepAutoencoder
+        Provides ``training_loss(x_corrupted, x, weight)``.
     corruption : Corruption
     generator : torch.Generator
         The source of the corruption noise.
@@ -110,8 +116,7 @@ def denoising_objective(module, corruption, generator):
     """
 
     def objective(x, target, weight):
-        logits = module(corruption(x, generator))
-        return reconstruction_loss(logits, x, module.loss, weight)
+        return module.training_loss(corruption(x, generator), x, weight)
 
     return objective
 

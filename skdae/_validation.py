@@ -9,7 +9,9 @@ from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 from sklearn.model_selection import train_test_split
+from sklearn.utils import assert_all_finite
 from sklearn.utils import check_array as _check_array
 from sklearn.utils.validation import validate_data as _validate_data
 
@@ -74,13 +76,33 @@ def _clear_input_errors():
         raise
 
 
-def check_magnitude(X, training):
+def checked_value_range(X, estimator):
+    """Minimum and maximum of X, after refusing NaN and infinite values.
+
+    Validate X with ``ensure_all_finite=False`` and call this instead: one
+    pass over X finds the range, which the magnitude and unit-interval checks
+    reuse, and it is finite exactly when every value is. Only when it is not
+    does sklearn's own check run, for its messages.
+    """
+    low, high = value_range(X)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        with _clear_input_errors():
+            assert_all_finite(
+                X.data if sp.issparse(X) else X,
+                input_name="X",
+                estimator_name=type(estimator).__name__,
+            )
+    return low, high
+
+
+def check_magnitude(X, training, known_range=None):
     """Refuse values whose squared errors overflow the computation's precision.
 
     Training runs in float32 and sums the squared errors over every value of X
     (the epoch's loss); inference runs in X's precision and sums them over each
     sample's features. Beyond ``sqrt(max / n_terms)`` such a sum can be
     infinite: training would diverge and scores would be meaningless.
+    ``known_range``, X's ``(min, max)`` when already known, saves a pass.
     """
     dtype = np.dtype(np.float32 if training else X.dtype)
     n_samples, n_features = X.shape
@@ -90,7 +112,7 @@ def check_magnitude(X, training):
     else:
         terms = f"{n_features} feature(s)"
         limit = float(np.sqrt(np.finfo(dtype).max / n_features))
-    low, high = value_range(X)
+    low, high = known_range or value_range(X)
     largest = max(abs(low), abs(high))
     if largest > limit:
         hint = " or pass it as float64" if not training and dtype == np.float32 else ""
@@ -138,14 +160,25 @@ def check_corruption_level(corruption, level, name="corruption_level"):
 
 
 def value_range(X):
-    """Minimum and maximum of a dense or sparse X (implicit zeros included)."""
+    """Minimum and maximum of a dense or sparse X (implicit zeros included).
+
+    NaN when X holds one.
+    """
     if sp.issparse(X):
         values = X.data
         has_zeros = X.nnz < X.shape[0] * X.shape[1]
-        low = min(values.min(initial=np.inf), 0.0 if has_zeros else np.inf)
-        high = max(values.max(initial=-np.inf), 0.0 if has_zeros else -np.inf)
-        return float(low), float(high)
-    return float(X.min()), float(X.max())
+        if not len(values):
+            return 0.0, 0.0
+        low, high = _min_max(values)
+        return (min(low, 0.0), max(high, 0.0)) if has_zeros else (low, high)
+    return _min_max(X)
+
+
+def _min_max(values):
+    # torch.aminmax reads the array once, on every core; numpy's min and max
+    # read it twice, on one.
+    low, high = torch.aminmax(torch.from_numpy(np.ascontiguousarray(values)))
+    return float(low), float(high)
 
 
 def feature_extremes(X):
@@ -156,11 +189,14 @@ def feature_extremes(X):
     return np.asarray(low, dtype=np.float32), np.asarray(high, dtype=np.float32)
 
 
-def check_unit_interval(X, loss, what="X"):
-    """Cross-entropy compares with Bernoulli means, so X must lie in [0, 1]."""
+def check_unit_interval(X, loss, what="X", known_range=None):
+    """Cross-entropy compares with Bernoulli means, so X must lie in [0, 1].
+
+    ``known_range``, X's ``(min, max)`` when already known, saves a pass.
+    """
     if loss != "cross_entropy":
         return
-    low, high = value_range(X)
+    low, high = known_range or value_range(X)
     if low < 0 or high > 1:
         raise ValueError(
             f"loss='cross_entropy' needs {what} in the range [0, 1], but its "

@@ -22,6 +22,33 @@ def test_masking_zeroes_the_requested_fraction(level):
     assert set(torch.unique(corrupted).tolist()) == {0.0, 1.0}
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (1001, 333)])
+def test_masking_handles_sizes_that_are_not_multiples_of_four(shape):
+    corrupted = Corruption("masking", 0.5)(_batch(1.0, shape), _generator())
+    assert corrupted.shape == shape
+    if corrupted.numel() > 10_000:
+        assert abs((corrupted == 0).float().mean().item() - 0.5) < 0.01
+
+
+def test_every_position_is_masked_at_the_same_rate():
+    # Four inputs share one 64-bit draw: each of the four 16-bit slots, and
+    # so every column, must be masked at the requested rate.
+    corrupted = Corruption("masking", 0.3)(_batch(1.0, (40_000, 8)), _generator())
+    per_column = (corrupted == 0).float().mean(dim=0)
+    assert torch.all((per_column - 0.3).abs() < 0.01)
+
+
+@pytest.mark.parametrize("level", [1e-3, 0.999])
+def test_masking_honours_extreme_levels(level):
+    corrupted = Corruption("masking", level)(_batch(1.0, (4000, 500)), _generator())
+    assert abs((corrupted == 0).float().mean().item() - level) < 1e-4
+
+
+def test_masking_everything_returns_zeros():
+    corrupted = Corruption("masking", 1.0)(_batch(1.0, (30, 7)), _generator())
+    assert torch.equal(corrupted, torch.zeros(30, 7))
+
+
 @pytest.mark.parametrize("level", [0.1, 0.5])
 def test_gaussian_noise_has_the_requested_std(level):
     x = _batch(0.3)
