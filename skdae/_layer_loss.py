@@ -13,7 +13,6 @@ activation, loss and weighting.
 """
 
 import torch
-import torch.nn.functional as F
 
 # d activation(a) / da, as a function of the upstream gradient and of the
 # activation's output h, written into ``out`` (which may be the gradient).
@@ -152,17 +151,22 @@ def _loss_and_gradient(logits, x, loss, sample_weight, out):
 
     ``out`` may be ``logits`` itself, which is then overwritten.
     """
-    row_weight = None if sample_weight is None else sample_weight[:, None]
     if loss == "cross_entropy":
-        value = F.binary_cross_entropy_with_logits(
-            logits, x, weight=row_weight, reduction="sum"
-        )
+        elementwise = _cross_entropy_from_logits(logits, x)
         torch.sigmoid(logits, out=out).sub_(x)
     else:
         torch.sub(logits, x, out=out)
-        squares = out.square().sum(dim=1)
-        weighted = squares if sample_weight is None else squares * sample_weight
-        value = 0.5 * weighted.sum()
-    if row_weight is not None:
-        out.mul_(row_weight)
-    return value
+        elementwise = out.square().mul_(0.5)
+    if sample_weight is None:
+        return elementwise.sum()
+    out.mul_(sample_weight[:, None])
+    return elementwise.sum(dim=1) @ sample_weight
+
+
+def _cross_entropy_from_logits(logits, x):
+    """``softplus(z) - x z`` elementwise, the cross-entropy of x against
+    ``sigmoid(z)``, as ``relu(z) - x z + log(1 + exp(-|z|))``: stable for any
+    z, and, in a few vectorised passes, faster than
+    ``binary_cross_entropy_with_logits`` on a CPU."""
+    elementwise = torch.relu(logits).addcmul_(x, logits, value=-1)
+    return elementwise.add_(logits.abs().neg_().exp_().log1p_())

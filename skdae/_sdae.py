@@ -292,6 +292,8 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             )
             supervised = self.fine_tuning == "supervised"
             labels = self._encode_labels(y, X) if supervised else None
+            if not supervised:
+                self._forget_supervised_head()
             self._random_state = check_random_state(self.random_state)
             self._pretrain(X, sample_weight)
             if self.fine_tuning is None or self._interrupted:
@@ -438,6 +440,11 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             )
         self.classes_ = encoder.classes_
         return encoder.transform(y)
+
+    def _forget_supervised_head(self):
+        # An earlier supervised fit's head describes codes this fit replaces.
+        for name in ("classes_", "head_coef_", "head_intercept_"):
+            self.__dict__.pop(name, None)
 
     # -- training ------------------------------------------------------------
 

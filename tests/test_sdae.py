@@ -97,6 +97,15 @@ def test_supervised_fine_tuning_records_the_head(digits):
     assert sdae.loss_curve_[-1] < sdae.loss_curve_[0]
 
 
+@pytest.mark.parametrize("fine_tuning", ["unsupervised", None])
+def test_refit_without_supervision_drops_the_earlier_head(small_data, fine_tuning):
+    labels = np.arange(len(small_data)) % 2
+    sdae = _sdae(fine_tuning="supervised").fit(small_data, labels)
+    sdae.set_params(fine_tuning=fine_tuning).fit(small_data)
+    for name in ("classes_", "head_coef_", "head_intercept_"):
+        assert not hasattr(sdae, name)
+
+
 def test_per_layer_parameters_reach_the_layers(small_data):
     sdae = _sdae(
         corruption=["masking", "gaussian", None],
