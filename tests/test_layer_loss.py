@@ -83,3 +83,22 @@ def test_no_graph_is_built_without_grad():
     torch.testing.assert_close(
         value, reconstruction_loss(layer(x_corrupted), x, "cross_entropy")
     )
+
+
+def test_cross_entropy_stays_exact_when_reconstruction_is_confident():
+    # Binary targets predicted with logits of +-20: each term is about 2e-9,
+    # far below float32's resolution near 1, yet the sum must stay accurate.
+    layer = _layer("sigmoid", "cross_entropy", True, np.float32)
+    x = (torch.rand(64, 7, generator=torch.Generator().manual_seed(0)) > 0.5).float()
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.hidden_bias.zero_()
+    logits = (2 * x - 1) * 20
+    # A zero weight makes every logit the visible bias: one row of targets.
+    with torch.no_grad():
+        layer.visible_bias.copy_(logits[0])
+    value = layer_training_loss(layer, x[:1], x[:1])
+    exact = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits[0].double(), x[0].double(), reduction="sum"
+    )
+    torch.testing.assert_close(value.double(), exact, rtol=1e-5, atol=0)
