@@ -91,24 +91,34 @@ def physical_limit(X, args, peak):
         args.repeats,
         peak.sample,
     )
-    flops = model_flops(len(X), k, epochs)
+    return {
+        "seconds": best,
+        "runs": runs,
+        "flops": model_flops(len(X), k, epochs),
+        "title": f"fit 784 -> {k}, batch {batch}, {epochs} epochs",
+        "limit": 0.60,
+    }
+
+
+def report_physical_limit(result, peak):
+    """Goal 2's fractions, against the best GEMM rate of the whole run.
+
+    Called once every timing is done, so that the peak includes the samples
+    taken after goal 2's own rounds: the fraction is never flattered by an
+    early, slower peak.
+    """
+    best, flops = result["seconds"], result["flops"]
     fractions = {name: flops / seconds / peak.flops for name, seconds in best.items()}
     rows = [
         [name, best[name], flops / best[name] / 1e9, fractions[name]] for name in best
     ]
     print_table(
-        f"Goal 2 - physical limit: fit 784 -> {k}, batch {batch}, {epochs} epochs; "
-        f"float32 GEMM peak {peak.flops / 1e9:.1f} GFLOP/s",
+        f"Goal 2 - physical limit: {result['title']}; float32 GEMM peak "
+        f"{peak.flops / 1e9:.1f} GFLOP/s (best of the run)",
         ["contender", "best s", "model GFLOP/s", "fraction of peak"],
         rows,
     )
-    return {
-        "seconds": best,
-        "runs": runs,
-        "fractions": fractions,
-        "fraction": fractions["skdae"],
-        "limit": 0.60,
-    }
+    result.update(fractions=fractions, fraction=fractions["skdae"])
 
 
 def peers(X, args, peak):
@@ -325,6 +335,7 @@ def run(args):
     results["physical_limit"] = physical_limit(X, args, peak)
     results["peers"] = peers(X, args, peak)
     results["transform"] = transform(X, args, peak)
+    report_physical_limit(results["physical_limit"], peak)
     if not args.no_compile:
         results["compile"] = compile_check(X, args)
     results["gemm_peak_flops"] = peak.flops
