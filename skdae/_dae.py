@@ -100,8 +100,8 @@ class DenoisingAutoencoder(BaseAutoencoder):
     corruption_level : float, default=0.25
         Masking or salt-and-pepper probability (in [0, 1]), or the standard
         deviation of gaussian noise. A quarter of the inputs destroyed is the
-        level Vincent et al. (2010) found best for digits. The masking
-        probability is applied in steps of ``2**-16``.
+        level Vincent et al. (2010) found best for digits. On a CPU the
+        masking probability is applied in steps of ``2**-16``.
 
     activation : {"sigmoid", "tanh", "relu", "identity"}, default="sigmoid"
         The encoder's nonlinearity g. Sigmoid codes lie in [0, 1], which is

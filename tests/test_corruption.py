@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from skdae._corruption import Corruption
+from skdae._corruption import Corruption, _mask_from_int16, _mask_from_uniform
+
+from .conftest import requires_cuda
 
 
 def _batch(value=0.5, shape=(2000, 500)):
@@ -20,6 +22,23 @@ def test_masking_zeroes_the_requested_fraction(level):
     masked = (corrupted == 0).float().mean().item()
     assert abs(masked - level) <= 0.01 * level
     assert set(torch.unique(corrupted).tolist()) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize("mask", [_mask_from_int16, _mask_from_uniform])
+def test_both_masking_draws_zero_the_requested_fraction(mask):
+    # The CPU draws 16-bit integers, accelerators floats: same distribution.
+    corrupted = mask(_batch(1.0), 0.3, _generator())
+    assert abs((corrupted == 0).float().mean().item() - 0.3) < 0.003
+    assert set(torch.unique(corrupted).tolist()) == {0.0, 1.0}
+
+
+@requires_cuda
+def test_masking_on_a_gpu_zeroes_the_requested_fraction():
+    x = _batch(1.0).cuda()
+    generator = torch.Generator(device="cuda").manual_seed(0)
+    corrupted = Corruption("masking", 0.3)(x, generator)
+    assert corrupted.device.type == "cuda"
+    assert abs((corrupted == 0).float().mean().item() - 0.3) < 0.003
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 7), (1001, 333)])
