@@ -1,15 +1,17 @@
 """The training loss of one autoencoder layer, with a hand-written gradient.
 
 Every estimator spends most of its training time here: a DenoisingAutoencoder
-is one layer, and a stack pretrains its layers one at a time. Autograd would
-compute the same gradient through about twenty tensor operations per step;
-the backward below needs the five matrix products and four elementwise
-passes. For a tied layer it also computes the weight's two gradient
-products, ``h^T dz`` and ``da^T x~``, as one product over twice the rows,
-which a BLAS runs faster than two products and a sum. Together this makes a
-training step about 8% faster on a CPU (see ``benchmarks/``).
-``tests/test_layer_loss.py`` checks the gradient against autograd for every
-activation, loss and weighting.
+is one layer, and a stack pretrains its layers one at a time. Autograd
+computes the same gradient through about twenty tensor operations and their
+bookkeeping; the backward below is the five matrix products and a few
+elementwise passes. For a tied layer it also computes the weight's two
+gradient products, ``h^T dz`` and ``da^T x~``, as one product over twice the
+rows, instead of two products and a sum. Measured on a CPU, a training step
+alone is 4% faster and a whole fit about 1% (``benchmarks/README.md``), and
+the cross-entropy stays exact where float32
+``binary_cross_entropy_with_logits`` is not. ``tests/test_layer_loss.py``
+checks the loss and gradient against autograd for every activation, loss and
+weighting.
 """
 
 import torch
