@@ -104,8 +104,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             Minus each sample's reconstruction loss (higher is better), in
             the input's precision.
         """
-        X, device = self._validate_inference_data(X)
-        check_unit_interval(X, self.loss)
+        X, device = self._validate_inference_data(X, unit_interval=True)
         model = self._inference_model(device, X.dtype)
         return -apply_in_chunks(per_sample_loss(model), X, device)
 
@@ -162,14 +161,20 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             check_positive_weights(sample_weight)
         return X, sample_weight
 
-    def _validate_inference_data(self, X):
+    def _validate_inference_data(self, X, unit_interval=False):
         """X checked against the fit, in its inference precision, and the
-        device to compute on: the tensor's own in array API mode."""
+        device to compute on: the tensor's own in array API mode.
+
+        ``unit_interval=True`` also checks that X lies in [0, 1] when the loss
+        is cross-entropy (for scoring), from the same pass over X.
+        """
         check_is_fitted(self)
         if _dispatches_torch(X):
             X = validate_data(
                 self, X, dtype=(torch.float64, torch.float32), reset=False
             )
+            if unit_interval:
+                check_unit_interval(X, self.loss)
             return X, X.device
         device = resolve_device(self.device)
         X = validate_data(
@@ -182,7 +187,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             ensure_all_finite=False,
         )
         X = inference_precision(X, device)
-        check_magnitude(X, training=False, known_range=checked_value_range(X, self))
+        known_range = checked_value_range(X, self)
+        check_magnitude(X, training=False, known_range=known_range)
+        if unit_interval:
+            check_unit_interval(X, self.loss, known_range=known_range)
         return X, device
 
     def _validate_codes(self, X):

@@ -176,8 +176,10 @@ def value_range(X):
 
 def _min_max(values):
     # torch.aminmax reads the array once, on every core; numpy's min and max
-    # read it twice, on one.
-    low, high = torch.aminmax(torch.from_numpy(np.ascontiguousarray(values)))
+    # read it twice, on one. Tensors (array API mode) stay on their device.
+    if not isinstance(values, torch.Tensor):
+        values = torch.from_numpy(np.ascontiguousarray(values))
+    low, high = torch.aminmax(values)
     return float(low), float(high)
 
 

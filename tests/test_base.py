@@ -184,6 +184,17 @@ def test_tensor_fit_and_validation_in_array_api_mode(small_data):
     assert isinstance(model.components_, np.ndarray)
 
 
+@array_api
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=requires_cuda)])
+def test_scoring_tensors_checks_the_cross_entropy_range(small_data, device):
+    model = _dae(loss="cross_entropy").fit(small_data)
+    X = torch.as_tensor(small_data, device=device)
+    with sklearn.config_context(array_api_dispatch=True):
+        assert model.score_samples(X).device == X.device
+        with pytest.raises(ValueError, match=r"needs X in the range \[0, 1\]"):
+            model.score_samples(X * 2 + 1)
+
+
 def test_tensors_without_array_api_mode_give_numpy(small_data):
     model = _dae().fit(torch.as_tensor(small_data))
     assert isinstance(model.transform(torch.as_tensor(small_data)), np.ndarray)
