@@ -1,0 +1,296 @@
+"""Export fitted skdae estimators, alone or inside pipelines, to ONNX.
+
+Importing this module registers a shape calculator and a converter for
+:class:`~skdae.DenoisingAutoencoder` and
+:class:`~skdae.StackedDenoisingAutoencoder` with `skl2onnx
+<https://onnx.ai/sklearn-onnx/>`_, after which ``skl2onnx.to_onnx`` converts
+any :class:`~sklearn.pipeline.Pipeline`,
+:class:`~sklearn.compose.ColumnTransformer` or
+:class:`~sklearn.pipeline.FeatureUnion` that holds them (with other steps
+skl2onnx converts). :func:`to_onnx` converts a lone estimator in one call.
+
+The graph computes ``transform``, layer by layer: ``MatMul`` by the
+transposed ``components_``, ``Add`` of ``intercept_hidden_``, then the
+activation. It is read from the public fitted attributes only
+(``components_``, ``intercept_hidden_``, ``activation`` and a stack's
+``layers_``), so it needs neither torch nor skdae to run: onnxruntime alone
+serves it. Training-only settings (corruption, loss, decoder, fine-tuning)
+leave no trace in it.
+
+This module needs the ``onnx`` extra (``pip install "skdae[onnx]"``);
+``import skdae`` alone never imports it.
+"""
+
+import numpy as np
+import scipy.sparse
+from sklearn.utils.validation import check_is_fitted
+
+try:
+    from skl2onnx import to_onnx as _skl2onnx_to_onnx
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.data_types import (
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        guess_proto_type,
+    )
+    from skl2onnx.common.utils import check_input_and_output_numbers
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "skdae.onnx needs skl2onnx and onnx, from the onnx extra: "
+        'pip install "skdae[onnx]" (which also installs onnxruntime, to run '
+        "the exported models)."
+    ) from error
+
+from . import DenoisingAutoencoder, StackedDenoisingAutoencoder
+
+__all__ = ["to_onnx", "register_converters"]
+
+# The ONNX operator of each activation; identity codes are the affine map.
+ONNX_ACTIVATIONS = {
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
+    "relu": "Relu",
+    "identity": "Identity",
+}
+
+# The tensor types converted; other inputs are cast to the graph's precision.
+_INPUT_TYPES = (FloatTensorType, DoubleTensorType, Int64TensorType)
+
+
+def _encoder_layers(estimator):
+    """The encoder of a fitted estimator, as (weights, biases, activation) layers.
+
+    Parameters
+    ----------
+    estimator : DenoisingAutoencoder or StackedDenoisingAutoencoder
+        A fitted estimator.
+
+    Returns
+    -------
+    layers : list of tuple
+        ``(components_, intercept_hidden_, activation)`` of each layer,
+        bottom first; ``transform`` applies
+        ``activation(X @ components_.T + intercept_hidden_)`` in turn.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        When the estimator (or a layer of the stack) is not fitted.
+    ValueError
+        When a layer's activation has no ONNX counterpart.
+    """
+    if isinstance(estimator, StackedDenoisingAutoencoder):
+        check_is_fitted(estimator, "layers_")
+        layers = estimator.layers_
+    else:
+        layers = [estimator]
+    encoders = []
+    for layer in layers:
+        check_is_fitted(layer, "components_")
+        if layer.activation not in ONNX_ACTIVATIONS:
+            raise ValueError(
+                f"{type(estimator).__name__} with activation={layer.activation!r} "
+                "cannot be exported to ONNX: supported activations are "
+                f"{sorted(ONNX_ACTIVATIONS)}."
+            )
+        encoders.append((layer.components_, layer.intercept_hidden_, layer.activation))
+    return encoders
+
+
+def _calculate_output_shapes(operator):
+    """skl2onnx shape calculator: ``[N, n_features] -> [N, n_codes]``.
+
+    Several inputs (the columns of a DataFrame, one input each) are
+    concatenated side by side, in order, as ``transform`` reads them.
+
+    Parameters
+    ----------
+    operator : skl2onnx.common._topology.Operator
+        The operator of one skdae estimator in the graph being built.
+    """
+    check_input_and_output_numbers(
+        operator, input_count_range=[1, None], output_count_range=1
+    )
+    name = type(operator.raw_operator).__name__
+    layers = _encoder_layers(operator.raw_operator)
+    n_features = 0
+    for variable in operator.inputs:
+        _check_input_type(name, variable.type)
+        width = variable.type.shape[1]
+        n_features = None if width is None or n_features is None else n_features + width
+    if n_features is not None and n_features != layers[0][0].shape[1]:
+        raise ValueError(
+            f"{name} was fitted on {layers[0][0].shape[1]} features, but its ONNX "
+            f"input has {n_features}."
+        )
+    operator.outputs[0].type = _output_type(operator)(
+        [operator.inputs[0].get_first_dimension(), layers[-1][0].shape[0]]
+    )
+
+
+def _check_input_type(name, input_type):
+    if type(input_type) not in _INPUT_TYPES:
+        raise TypeError(
+            f"{name} converts float32, float64 or int64 tensors to ONNX, got "
+            f"{input_type}. ONNX has no sparse input: densify sparse data first."
+        )
+    if len(input_type.shape) != 2:
+        raise ValueError(f"{name} expects 2-D input, got shape {input_type.shape}.")
+
+
+def _output_type(operator):
+    # skl2onnx's own convention, which the steps after this one rely on to
+    # declare their outputs: float64 when the (first) input is, else float32.
+    if type(operator.inputs[0].type) is DoubleTensorType:
+        return DoubleTensorType
+    return FloatTensorType
+
+
+def _convert(scope, operator, container):
+    """skl2onnx converter: the encoder as MatMul, Add and activation nodes.
+
+    Parameters
+    ----------
+    scope : skl2onnx.common._topology.Scope
+        Gives unique names to the graph's variables and nodes.
+    operator : skl2onnx.common._topology.Operator
+        The operator of one skdae estimator, its types set by
+        :func:`_calculate_output_shapes`.
+    container : skl2onnx.common._container.ModelComponentContainer
+        Receives the nodes and the weights.
+    """
+    output_type = operator.outputs[0].type
+    proto_dtype = guess_proto_type(output_type)
+    dtype = np.float32 if type(output_type) is FloatTensorType else np.float64
+    codes = _joined_input(scope, operator, container, proto_dtype)
+    layers = _encoder_layers(operator.raw_operator)
+    for index, (weights, biases, activation) in enumerate(layers):
+        last = index == len(layers) - 1
+        weights_name = _add_weights(scope, container, weights.T, proto_dtype, dtype)
+        biases_name = _add_weights(scope, container, biases, proto_dtype, dtype)
+        product = _add_node(scope, container, "MatMul", [codes, weights_name])
+        affine = _add_node(scope, container, "Add", [product, biases_name])
+        codes = _add_node(
+            scope,
+            container,
+            ONNX_ACTIVATIONS[activation],
+            [affine],
+            output=operator.outputs[0].full_name if last else None,
+        )
+
+
+def _joined_input(scope, operator, container, proto_dtype):
+    """The operator's inputs in the graph's precision, side by side."""
+    names = []
+    for variable in operator.inputs:
+        name = variable.full_name
+        if guess_proto_type(variable.type) != proto_dtype:
+            name = _add_node(scope, container, "Cast", [name], to=proto_dtype)
+        names.append(name)
+    if len(names) == 1:
+        return names[0]
+    return _add_node(scope, container, "Concat", names, axis=1)
+
+
+def _add_weights(scope, container, values, proto_dtype, dtype):
+    name = scope.get_unique_variable_name("W" if values.ndim == 2 else "b")
+    # C order, because add_initializer takes the values flattened row by row.
+    values = np.ascontiguousarray(values, dtype=dtype)
+    container.add_initializer(name, proto_dtype, list(values.shape), values.ravel())
+    return name
+
+
+def _add_node(scope, container, op_type, inputs, output=None, **attributes):
+    output = output or scope.get_unique_variable_name(op_type.lower())
+    container.add_node(
+        op_type,
+        inputs,
+        output,
+        name=scope.get_unique_operator_name(op_type),
+        **attributes,
+    )
+    return output
+
+
+def register_converters():
+    """Register skdae's estimators with skl2onnx.
+
+    Done once when :mod:`skdae.onnx` is imported; call it again only if
+    something else has registered other converters for them since.
+    """
+    for estimator in (DenoisingAutoencoder, StackedDenoisingAutoencoder):
+        update_registered_converter(
+            estimator,
+            f"Skdae{estimator.__name__}",
+            _calculate_output_shapes,
+            _convert,
+        )
+
+
+def to_onnx(estimator, X, *, dtype=np.float32, target_opset=None, options=None):
+    """Convert a fitted estimator, or a pipeline holding one, to ONNX.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted :class:`~skdae.DenoisingAutoencoder`,
+        :class:`~skdae.StackedDenoisingAutoencoder`, or a scikit-learn
+        pipeline or composite that holds them and that skl2onnx converts.
+    X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+        A few rows of input, for the names, types and width of the ONNX
+        inputs (one row is enough). A DataFrame gives one input per column,
+        named after it; an array one input named ``"X"``.
+    dtype : {numpy.float32, numpy.float64}, default=numpy.float32
+        The precision of the graph's input and computation.
+    target_opset : int, optional
+        The ONNX opset to target; skl2onnx's latest tested one by default.
+    options : dict, optional
+        skl2onnx's converter options, e.g.
+        ``{id(classifier): {"zipmap": False}}`` to get a classifier's
+        probabilities as a plain tensor (needed for float64).
+
+    Returns
+    -------
+    onnx_model : onnx.ModelProto
+        The converted model; ``onnx_model.SerializeToString()`` is what
+        ``onnxruntime.InferenceSession`` loads.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        When an skdae estimator in ``estimator`` is not fitted.
+    TypeError
+        When ``X`` is sparse: ONNX inputs are dense.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import onnxruntime
+    >>> from skdae import DenoisingAutoencoder
+    >>> from skdae.onnx import to_onnx
+    >>> X = np.random.RandomState(0).uniform(size=(50, 6)).astype(np.float32)
+    >>> dae = DenoisingAutoencoder(n_components=4, max_iter=5, random_state=0,
+    ...                            device="cpu").fit(X)
+    >>> onnx_model = to_onnx(dae, X[:1])
+    >>> session = onnxruntime.InferenceSession(
+    ...     onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
+    >>> codes = session.run(None, {"X": X})[0]
+    >>> bool(np.allclose(codes, dae.transform(X), atol=1e-5, rtol=1e-4))
+    True
+    """
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}.")
+    if scipy.sparse.issparse(X):
+        raise TypeError(
+            "ONNX inputs are dense, so the sample X cannot be sparse: pass "
+            "X[:1].toarray() and densify the data given to the ONNX model."
+        )
+    sample = X.astype(dtype) if hasattr(X, "columns") else np.asarray(X, dtype=dtype)
+    return _skl2onnx_to_onnx(
+        estimator, sample, target_opset=target_opset, options=options
+    )
+
+
+register_converters()
