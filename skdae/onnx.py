@@ -287,7 +287,11 @@ def to_onnx(estimator, X, *, dtype=np.float32, target_opset=None, options=None):
             "ONNX inputs are dense, so the sample X cannot be sparse: pass "
             "X[:1].toarray() and densify the data given to the ONNX model."
         )
-    sample = X.astype(dtype) if hasattr(X, "columns") else np.asarray(X, dtype=dtype)
+    # skl2onnx reads only the names, types and width of the sample.
+    if hasattr(X, "columns"):
+        sample = X.iloc[:1].astype(dtype)
+    else:
+        sample = np.asarray(X[:1], dtype=dtype)
     return _skl2onnx_to_onnx(
         estimator, sample, target_opset=target_opset, options=options
     )
