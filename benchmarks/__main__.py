@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m benchmarks {speed,memory,quality,all}``.
+"""Run the benchmarks: ``python -m benchmarks {speed,memory,quality,onnx,all}``.
 
 Run from the repository root, so that ``skdae`` is imported from the working
 tree (or from an installed copy). Tables go to stdout; JSON and PNG files to
@@ -15,13 +15,13 @@ from threadpoolctl import threadpool_limits
 from ._common import RESULTS_DIR, machine, print_table, use_clock
 from .data import DataUnavailable
 
-COMMANDS = ("speed", "memory", "quality")
+COMMANDS = ("speed", "memory", "quality", "onnx")
 
 
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Side-by-side speed, memory and feature-quality runs of skdae.",
+        description="Side-by-side speed, memory, quality and ONNX runs of skdae.",
     )
     parser.add_argument("command", choices=(*COMMANDS, "all"))
     parser.add_argument(
@@ -59,7 +59,8 @@ def _parser():
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="quality: fewer epochs and no corruption sweep, for a smoke test",
+        help="quality and onnx: 2 epochs (quality: no corruption sweep), "
+        "for a smoke test of the code",
     )
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     return parser
