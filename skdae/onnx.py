@@ -15,7 +15,9 @@ activation. It is read from the public fitted attributes only
 (``components_``, ``intercept_hidden_``, ``activation`` and a stack's
 ``layers_``), so it needs neither torch nor skdae to run: onnxruntime alone
 serves it. Training-only settings (corruption, loss, decoder, fine-tuning)
-leave no trace in it.
+leave no trace in it. It computes in float64 when its input is float64 and
+in float32 otherwise, skl2onnx's convention, which the steps after it rely
+on.
 
 This module needs the ``onnx`` extra (``pip install "skdae[onnx]"``);
 ``import skdae`` alone never imports it.
@@ -114,11 +116,9 @@ def _calculate_output_shapes(operator):
     )
     name = type(operator.raw_operator).__name__
     layers = _encoder_layers(operator.raw_operator)
-    n_features = 0
     for variable in operator.inputs:
         _check_input_type(name, variable.type)
-        width = variable.type.shape[1]
-        n_features = None if width is None or n_features is None else n_features + width
+    n_features = _input_width(operator.inputs)
     if n_features is not None and n_features != layers[0][0].shape[1]:
         raise ValueError(
             f"{name} was fitted on {layers[0][0].shape[1]} features, but its ONNX "
@@ -137,6 +137,12 @@ def _check_input_type(name, input_type):
         )
     if len(input_type.shape) != 2:
         raise ValueError(f"{name} expects 2-D input, got shape {input_type.shape}.")
+
+
+def _input_width(inputs):
+    """The summed width of the inputs, or None when one is not known."""
+    widths = [variable.type.shape[1] for variable in inputs]
+    return sum(widths) if all(isinstance(w, int) for w in widths) else None
 
 
 def _output_type(operator):
@@ -228,7 +234,7 @@ def register_converters():
         )
 
 
-def to_onnx(estimator, X, *, dtype=np.float32, target_opset=None, options=None):
+def to_onnx(estimator, X, *, dtype="float32", target_opset=None, options=None):
     """Convert a fitted estimator, or a pipeline holding one, to ONNX.
 
     Parameters
@@ -241,8 +247,9 @@ def to_onnx(estimator, X, *, dtype=np.float32, target_opset=None, options=None):
         A few rows of input, for the names, types and width of the ONNX
         inputs (one row is enough). A DataFrame gives one input per column,
         named after it; an array one input named ``"X"``.
-    dtype : {numpy.float32, numpy.float64}, default=numpy.float32
-        The precision of the graph's input and computation.
+    dtype : {"float32", "float64"} or numpy dtype, default="float32"
+        The precision of the graph's input and computation: the sample is
+        cast to it.
     target_opset : int, optional
         The ONNX opset to target; skl2onnx's latest tested one by default.
     options : dict, optional
