@@ -182,6 +182,15 @@ def reconstruction_loss(logits, target, loss, weight=None, reduction="sum"):
     return (elementwise.sum(dim=1) * weight).sum()
 
 
+def per_sample_loss(model):
+    """The per-sample reconstruction loss of clean input, as a row function."""
+
+    def loss(x):
+        return reconstruction_loss(model(x), x, model.loss, reduction="none")
+
+    return loss
+
+
 class DeepAutoencoder(nn.Module):
     """Autoencoder layers composed: encoders bottom-up, decoders top-down.
 
