@@ -1,34 +1,18 @@
-"""The MNIST test digits and the reference split used by the benchmarks."""
+"""The MNIST test digits and the reference split used by the benchmarks.
 
-import gzip
-import os
-from pathlib import Path
+The digits are read by skdae's own reader (``skdae._datasets``), from the
+folder in ``$SKDAE_MNIST_DIR`` or ``../shared/data/mnist`` relative to the
+current directory: run the benchmarks from the repository root.
+"""
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-ENV_VARIABLE = "SKDAE_MNIST_DIR"
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
-IMAGES = "t10k-images-idx3-ubyte.gz"
-LABELS = "t10k-labels-idx1-ubyte.gz"
+from skdae._datasets import load_mnist as _read_mnist
 
 
 class DataUnavailable(RuntimeError):
     """The MNIST files are not where the benchmarks look for them."""
-
-
-def mnist_dir():
-    """The folder holding the MNIST IDX files.
-
-    ``$SKDAE_MNIST_DIR`` when set, else ``../shared/data/mnist`` relative to
-    the repository root.
-    """
-    return Path(os.environ.get(ENV_VARIABLE, DEFAULT_DIR)).resolve()
-
-
-def _read_idx(path, header_bytes):
-    with gzip.open(path, "rb") as file:
-        return np.frombuffer(file.read(), dtype=np.uint8, offset=header_bytes)
 
 
 def load_mnist():
@@ -45,17 +29,10 @@ def load_mnist():
         When the IDX files are absent, with a message saying where to put
         them.
     """
-    folder = mnist_dir()
-    images, labels = folder / IMAGES, folder / LABELS
-    if not (images.is_file() and labels.is_file()):
-        raise DataUnavailable(
-            f"MNIST files not found in {folder}: need {IMAGES} and {LABELS}. "
-            f"Set {ENV_VARIABLE} to the folder that holds them."
-        )
-    pixels = _read_idx(images, 16).reshape(-1, 784)
-    X = (pixels / np.float32(255)).astype(np.float32)
-    y = _read_idx(labels, 8).astype(np.int64)
-    return X, y
+    try:
+        return _read_mnist()
+    except FileNotFoundError as error:
+        raise DataUnavailable(str(error)) from error
 
 
 def reference_split():
