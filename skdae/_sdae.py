@@ -361,8 +361,7 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             )
             layer_params, labels = self._layer_parameters(), self._labels(y, X)
             X_train = training_precision(X)
-            self._new_layers(layer_params)
-            result, interrupted = self._train_layers(X_train, sample_weight)
+            result, interrupted = self._pretrain(X_train, sample_weight, layer_params)
             if self.fine_tuning is not None and not interrupted:
                 result = self._fine_tune(X_train, labels, sample_weight)
             record_result(self, result)
@@ -483,6 +482,11 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             )
             for params in layer_params
         ]
+
+    def _pretrain(self, X, sample_weight, layer_params):
+        """New layers, trained greedily; as :meth:`_train_layers` returns."""
+        self._new_layers(layer_params)
+        return self._train_layers(X, sample_weight)
 
     def _train_layers(self, X, sample_weight, incremental=False):
         """Train each layer, bottom up, on the clean codes of the one below.
