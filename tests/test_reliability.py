@@ -581,6 +581,27 @@ def test_interrupted_stack_layer_names_it_and_stays_usable(interrupt_at):
     assert np.isfinite(sdae.score(X))
 
 
+def test_interrupted_first_stack_partial_fit_leaves_a_usable_stack(interrupt_at):
+    interrupt_at(1)
+    with pytest.warns(TrainingInterruptedWarning, match="epoch 1 of layer 1/2;"):
+        sdae = _sdae().partial_fit(X)
+    # The layer above was not trained, but has its initial weights.
+    assert [layer.n_iter_ for layer in sdae.layers_] == [0, 0]
+    assert sdae.n_iter_ == 0 and sdae.loss_curve_ == []
+    assert np.isfinite(sdae.transform(X)).all()
+
+
+def test_interrupted_stack_partial_fit_leaves_the_layers_above_alone(interrupt_at):
+    # As in fit, a Ctrl-C stops the epoch: the layers above do not train.
+    sdae = _sdae().partial_fit(X)
+    above = _fitted_state(sdae.layers_[1])
+    interrupt_at(1)
+    with pytest.warns(TrainingInterruptedWarning, match="epoch 1 of layer 1/2;"):
+        sdae.partial_fit(X)
+    assert [layer.n_iter_ for layer in sdae.layers_] == [1, 1]
+    assert _fitted_state(sdae.layers_[1]) == above and sdae.n_iter_ == 1
+
+
 def test_interrupted_fine_tuning_names_it_and_keeps_the_epochs_so_far(interrupt_at):
     # Two layers of 2 epochs each, then the second fine-tuning epoch.
     interrupt_at(6)
