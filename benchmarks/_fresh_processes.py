@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ._common import RESULTS_DIR, print_table
+from ._common import RESULTS_DIR, print_table, write_json
 from .data import DataUnavailable, reference_split
 
 TIMED_RUN = Path(__file__).resolve().parent / "_timed_run.py"
@@ -131,3 +131,10 @@ def ratio_table(seconds, pairs, title):
     ]
     print_table(f"{title}: ratios of minima", ["ratio", *measures], rows)
     return {"minima": minima, "ratios": ratios}
+
+
+def write_results(name, args, seconds, summary, **settings):
+    """Write every run, the options and the summary to ``<name>.json``."""
+    settings = {**vars(args), "results": str(args.results), **settings}
+    payload = {"settings": settings, "seconds": seconds, **summary}
+    return write_json(name, payload, args.results)

@@ -25,8 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import write_json
-from ._fresh_processes import add_options, alternate, ratio_table, training_digits
+from ._fresh_processes import (
+    add_options,
+    alternate,
+    ratio_table,
+    training_digits,
+    write_results,
+)
 
 MEASURES = ["dae fit", "dae transform", "sdae fit", "sdae transform"]
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -92,12 +97,7 @@ def main(argv=None):
         {"new / old": ("new", "old"), "old again / old": ("old again", "old")},
         "compare_commits",
     )
-    settings = {**vars(args), "results": str(args.results), "commits": commits}
-    write_json(
-        "compare_commits",
-        {"settings": settings, "seconds": seconds, **summary},
-        args.results,
-    )
+    write_results("compare_commits", args, seconds, summary, commits=commits)
     return 0
 
 

@@ -21,8 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import print_table, verdict, write_json
-from ._fresh_processes import add_options, alternate, ratio_table, training_digits
+from ._common import print_table, verdict
+from ._fresh_processes import (
+    add_options,
+    alternate,
+    ratio_table,
+    training_digits,
+    write_results,
+)
 
 MEASURES = ["dae fit", "dae fit (mse)"]
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -67,12 +73,7 @@ def main(argv=None):
         ["fit", "ratio", "verdict"],
         [[name, value, verdict(value, KEEP_BELOW)] for name, value in ratios.items()],
     )
-    settings = {**vars(args), "results": str(args.results)}
-    write_json(
-        "layer_loss",
-        {"settings": settings, "seconds": seconds, **summary},
-        args.results,
-    )
+    write_results("layer_loss", args, seconds, summary)
     return 0
 
 
