@@ -139,7 +139,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags.input_tags.sparse = True
         return tags
 
-    def _validate_training_data(self, X, sample_weight, reset):
+    def _validate_training_data(self, X, sample_weight, reset, fix_loss):
+        """X and sample_weight checked for training, in float32.
+
+        ``fix_loss`` sets ``loss_``, resolving ``loss="auto"`` from X's range
+        (every ``fit``, and the first ``partial_fit``); otherwise X is checked
+        against the ``loss_`` fixed earlier.
+        """
         X = validate_data(
             self,
             _to_host(X),
@@ -151,7 +157,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         )
         self._check_training_parameters()
         known_range = checked_value_range(X, self)
-        check_unit_interval(X, self.loss, known_range=known_range)
+        if fix_loss:
+            self.loss_ = resolve_loss(self.loss, known_range)
+        check_unit_interval(X, self.loss_, known_range=known_range)
         check_magnitude(X, training=True, known_range=known_range)
         resolve_device(self.device)
         if sample_weight is not None:
@@ -174,7 +182,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 self, X, dtype=(torch.float64, torch.float32), reset=False
             )
             if unit_interval:
-                check_unit_interval(X, self.loss)
+                check_unit_interval(X, self.loss_)
             return X, X.device
         device = resolve_device(self.device)
         X = validate_data(
@@ -190,7 +198,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         known_range = checked_value_range(X, self)
         check_magnitude(X, training=False, known_range=known_range)
         if unit_interval:
-            check_unit_interval(X, self.loss, known_range=known_range)
+            check_unit_interval(X, self.loss_, known_range=known_range)
         return X, device
 
     def _validate_codes(self, X):
@@ -217,6 +225,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             known_range = checked_value_range(codes, self)
             check_magnitude(codes, training=False, known_range=known_range)
         return codes, device
+
+
+def resolve_loss(loss, value_range):
+    """The loss to train with: ``"auto"`` is cross-entropy when X lies in
+    [0, 1] (``value_range`` is its minimum and maximum), squared error
+    otherwise; an explicit loss is kept."""
+    if loss != "auto":
+        return loss
+    low, high = value_range
+    return "cross_entropy" if low >= 0 and high <= 1 else "mse"
 
 
 def per_sample_loss(model):
