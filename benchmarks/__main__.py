@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m benchmarks {speed,memory,quality,all}``.
+"""Run the benchmarks: ``python -m benchmarks {speed,memory,quality,defaults,all}``.
 
 Run from the repository root, so that ``skdae`` is imported from the working
 tree (or from an installed copy). Tables go to stdout; JSON and PNG files to
@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 from ._common import RESULTS_DIR, machine, print_table, use_clock
 from .data import DataUnavailable
 
-COMMANDS = ("speed", "memory", "quality")
+COMMANDS = ("speed", "memory", "quality", "defaults")
 
 
 def _parser():
@@ -59,7 +59,7 @@ def _parser():
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="quality: fewer epochs and no corruption sweep, for a smoke test",
+        help="quality, defaults: fewer epochs and rows, for a smoke test",
     )
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     return parser

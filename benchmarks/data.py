@@ -5,6 +5,9 @@ folder in ``$SKDAE_MNIST_DIR`` or ``../shared/data/mnist`` relative to the
 current directory: run the benchmarks from the repository root.
 """
 
+import gzip
+from pathlib import Path
+
 import numpy as np
 from sklearn.model_selection import train_test_split
 
@@ -53,3 +56,49 @@ def tile_rows(X, n_rows):
     """``n_rows`` rows made by repeating X, as one C-contiguous float32 array."""
     repeats = -(-n_rows // X.shape[0])
     return np.ascontiguousarray(np.tile(X, (repeats, 1))[:n_rows], dtype=np.float32)
+
+
+# Adult and SMS spam, like MNIST, from the shared data beside the repository.
+SHARED_DATA = Path("..") / "shared" / "data"
+
+
+def load_adult():
+    """The Adult census table: its training and test files, as DataFrames.
+
+    Returns
+    -------
+    X_train, X_test : pandas.DataFrame
+        The 14 attributes; missing values (``?`` in the files) are NaN.
+    y_train, y_test : ndarray of bool
+        Whether the income exceeds $50K.
+    """
+    import pandas as pd
+
+    folder = SHARED_DATA / "adult"
+    frames = []
+    for name in ("adult.data.gz", "adult.test.gz"):
+        if not (folder / name).is_file():
+            raise DataUnavailable(f"Adult file {name} not found in {folder}.")
+        frame = pd.read_csv(folder / name, skipinitialspace=True, na_values="?")
+        frames.append(frame)
+    X_train, X_test = (frame.drop(columns="income") for frame in frames)
+    y_train, y_test = (
+        frame["income"].str.startswith(">50K").to_numpy() for frame in frames
+    )
+    return X_train, X_test, y_train, y_test
+
+
+def load_sms_spam():
+    """The SMS spam corpus: the messages and whether each is spam.
+
+    Returns
+    -------
+    texts : list of str
+    y : ndarray of bool
+    """
+    path = SHARED_DATA / "sms_spam" / "SMSSpamCollection.gz"
+    if not path.is_file():
+        raise DataUnavailable(f"SMS spam corpus not found at {path}.")
+    with gzip.open(path, "rt", encoding="utf-8") as file:
+        rows = [line.split("\t", 1) for line in file.read().splitlines()]
+    return [text for _, text in rows], np.array([label == "spam" for label, _ in rows])

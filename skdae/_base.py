@@ -41,7 +41,7 @@ TRAINING_PARAMETER_CONSTRAINTS = {
     "corruption": [StrOptions(set(CORRUPTIONS)), None],
     "corruption_level": [Interval(Real, 0, None, closed="left")],
     "activation": [StrOptions(set(ACTIVATIONS))],
-    "loss": [StrOptions({"cross_entropy", "mse"})],
+    "loss": [StrOptions({"auto", "cross_entropy", "mse"})],
     "tied_weights": ["boolean"],
     "solver": [StrOptions({"adam", "sgd"})],
     "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -198,11 +198,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags.input_tags.sparse = True
         return tags
 
-    def _validate_training_data(self, X, sample_weight, reset, dtype=np.float32):
+    def _validate_training_data(
+        self, X, sample_weight, reset, fix_loss, dtype=np.float32
+    ):
         """X and its weights checked for training: once per call, here.
 
         X comes back in ``dtype`` (float32, which training uses, or the
         inference precisions for ``fit_transform``), C-ordered or CSR.
+        ``fix_loss`` sets ``loss_``, resolving ``loss="auto"`` from X's range
+        (every ``fit``, and the first ``partial_fit``); otherwise X is checked
+        against the ``loss_`` fixed earlier.
         """
         X = validate_data(
             self,
@@ -214,7 +219,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             ensure_all_finite=False,
         )
         known_range = checked_value_range(X, self)
-        check_unit_interval(X, self.loss, known_range=known_range)
+        if fix_loss:
+            self.loss_ = resolve_loss(self.loss, known_range)
+        check_unit_interval(X, self.loss_, known_range=known_range)
         check_magnitude(X, training=True, known_range=known_range)
         resolve_device(self.device)
         if sample_weight is not None:
@@ -237,7 +244,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 self, X, dtype=(torch.float64, torch.float32), reset=False
             )
             if unit_interval:
-                check_unit_interval(X, self.loss)
+                check_unit_interval(X, self.loss_)
             return X, X.device
         device = resolve_device(self.device)
         X = validate_data(
@@ -253,7 +260,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         known_range = checked_value_range(X, self)
         check_magnitude(X, training=False, known_range=known_range)
         if unit_interval:
-            check_unit_interval(X, self.loss, known_range=known_range)
+            check_unit_interval(X, self.loss_, known_range=known_range)
         return X, device
 
     def _validate_codes(self, X):
@@ -285,3 +292,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 def training_precision(X):
     """X in float32, which training runs in: as it is when it already is."""
     return X if X.dtype == np.float32 else X.astype(np.float32)
+
+
+def resolve_loss(loss, value_range):
+    """The loss to train with: ``"auto"`` is cross-entropy when X lies in
+    [0, 1] (``value_range`` is its minimum and maximum), squared error
+    otherwise; an explicit loss is kept."""
+    if loss != "auto":
+        return loss
+    low, high = value_range
+    return "cross_entropy" if low >= 0 and high <= 1 else "mse"

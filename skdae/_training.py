@@ -198,9 +198,15 @@ class TrainingResult:
 
 
 class _StoppingRule:
-    """MLPRegressor's rule: stop after ``n_iter_no_change`` epochs without a
-    ``tol`` improvement of the training loss, or of the validation score when
-    one is given; remember the best weights in the latter case."""
+    """MLPRegressor's rule with a relative tolerance: stop after
+    ``n_iter_no_change`` epochs that do not improve the best training loss
+    (or validation score, when one is given) by ``tol`` times its magnitude;
+    remember the best weights in the latter case.
+
+    Relative, because the per-sample loss sums over features: its scale grows
+    with their number, so no absolute tolerance suits both 30 and 784
+    features.
+    """
 
     def __init__(self, tol, n_iter_no_change, use_validation):
         self.tol = tol
@@ -212,13 +218,15 @@ class _StoppingRule:
 
     def update(self, loss, score, module):
         """Record an epoch; return True when training should stop."""
+        # The first epoch always improves on the infinite starting point.
+        margin = self.tol * abs(self.best) if math.isfinite(self.best) else 0.0
         if self.use_validation:
-            improved = score >= self.best + self.tol
+            improved = score >= self.best + margin
             if score > self.best:
                 self.best = score
                 self.best_state = _snapshot(module)
         else:
-            improved = loss <= self.best - self.tol
+            improved = loss <= self.best - margin
             self.best = min(self.best, loss)
         self._no_improvement = 0 if improved else self._no_improvement + 1
         return self._no_improvement > self.n_iter_no_change

@@ -7,6 +7,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
+from skdae._fitting import resolve_batch_size
 from skdae._modules import init_layer_params
 
 from .conftest import requires_cuda, small_dae
@@ -36,7 +37,7 @@ def test_features_help_a_classifier(digits):
 
 
 def test_transform_is_the_clean_deterministic_code(small_data):
-    dae = small_dae(corruption_level=0.5).fit(small_data)
+    dae = small_dae(corruption_level=0.5, activation="sigmoid").fit(small_data)
     expected = _sigmoid(small_data @ dae.components_.T + dae.intercept_hidden_)
     np.testing.assert_allclose(
         dae.transform(small_data), expected, rtol=1e-5, atol=1e-6
@@ -68,9 +69,17 @@ def test_inverse_transform_and_score_follow_the_formulas(small_data, loss):
 def test_loss_curve_reports_the_mean_per_sample_loss(small_data):
     # One full batch, no noise: the first epoch's loss is that of the initial
     # weights, which the seed determines.
-    dae = small_dae(corruption=None, batch_size=len(small_data), max_iter=1)
+    dae = small_dae(
+        corruption=None,
+        batch_size=len(small_data),
+        max_iter=1,
+        activation="sigmoid",
+        loss="mse",
+    )
     dae.fit(small_data)
-    params = init_layer_params(12, 8, "sigmoid", True, np.random.RandomState(0))
+    params = init_layer_params(
+        small_data, 8, "sigmoid", "mse", True, np.random.RandomState(0)
+    )
     W, b, c = (
         params[k] for k in ("components_", "intercept_hidden_", "intercept_visible_")
     )
@@ -160,7 +169,8 @@ def test_partial_fit_trains_one_epoch_and_keeps_solver_state(digits):
     assert dae.n_iter_ == 5 and len(dae.loss_curve_) == 5
     assert losses[-1] < losses[0]
     steps = int(dae._optimizer_state["state"][0]["step"])
-    assert steps == 5 * int(np.ceil(len(X_train) / 128))
+    batch_size = resolve_batch_size("auto", len(X_train))
+    assert steps == 5 * int(np.ceil(len(X_train) / batch_size))
 
 
 def test_zero_weights_remove_samples(digits):
@@ -181,7 +191,7 @@ def test_zero_weights_remove_samples(digits):
 def test_device_is_read_at_each_call(small_data):
     # Fitted on the best device here, the numpy parameters give the same codes
     # on the CPU; a device named after fit is the one inference uses.
-    dae = small_dae(device="auto").fit(small_data)
+    dae = small_dae(device="auto", activation="sigmoid").fit(small_data)
     expected = _sigmoid(small_data @ dae.components_.T + dae.intercept_hidden_)
     on_cpu = dae.set_params(device="cpu").transform(small_data)
     np.testing.assert_allclose(on_cpu, expected, rtol=1e-5, atol=1e-6)

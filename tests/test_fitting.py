@@ -56,7 +56,13 @@ def test_a_continued_run_appends_its_epochs_and_keeps_its_own_scores():
 
 @pytest.mark.parametrize(
     "batch_size, n_samples, expected",
-    [("auto", 1000, 128), ("auto", 50, 50), (500, 200, 200), (32, 200, 32)],
+    [
+        ("auto", 10**5, 128),
+        ("auto", 1000, 32),
+        ("auto", 20, 20),
+        (500, 200, 200),
+        (32, 200, 32),
+    ],
 )
 def test_batch_size_never_exceeds_the_rows(batch_size, n_samples, expected):
     assert resolve_batch_size(batch_size, n_samples) == expected
@@ -79,8 +85,8 @@ def test_a_resumed_solver_keeps_its_state_but_takes_the_new_settings(small_data)
     module = layer_module(dae, cpu)
     dae.set_params(learning_rate_init=0.5)
     solver = make_solver(module, dae, cpu, dae._optimizer_state)
-    # Three epochs of one full batch of the 60 rows.
-    assert int(solver.state_dict()["state"][0]["step"]) == 3
+    # Three epochs of two batches (32 and 28 of the 60 rows).
+    assert int(solver.state_dict()["state"][0]["step"]) == 3 * 2
     assert {group["lr"] for group in solver.param_groups} == {0.5}
     # Another solver starts afresh.
     dae.set_params(solver="sgd")

@@ -9,11 +9,15 @@ from skdae._modules import AutoencoderLayer, init_layer_params, reconstruction_l
 
 
 def _layer(activation, loss, tied, dtype=np.float64):
-    params = init_layer_params(7, 5, activation, tied, np.random.RandomState(0))
+    X = np.random.RandomState(2).uniform(size=(20, 7)).astype(np.float32)
+    params = init_layer_params(X, 5, activation, loss, tied, np.random.RandomState(0))
     rng = np.random.RandomState(1)
-    # Non-zero biases, so that their gradients and their effect are tested.
+    # Random biases and decoder (which starts at zero), so that every
+    # gradient and its effect are tested.
     params["intercept_hidden_"] = rng.normal(size=5).astype(np.float32)
     params["intercept_visible_"] = rng.normal(size=7).astype(np.float32)
+    if not tied:
+        params["decoder_components_"] = rng.normal(size=(5, 7)).astype(np.float32)
     return AutoencoderLayer(params, activation, loss, torch.device("cpu"), dtype)
 
 

@@ -5,19 +5,35 @@ import torch
 from skdae._modules import AutoencoderLayer, init_layer_params, reconstruction_loss
 
 
+def _data(n_samples=40, n_features=6, seed=0):
+    return (
+        np.random.RandomState(seed)
+        .uniform(size=(n_samples, n_features))
+        .astype(np.float32)
+    )
+
+
 def _layer(tied=True, activation="sigmoid", loss="mse"):
-    params = init_layer_params(6, 4, activation, tied, np.random.RandomState(0))
+    params = init_layer_params(
+        _data(), 4, activation, loss, tied, np.random.RandomState(0)
+    )
     return AutoencoderLayer(params, activation, loss, torch.device("cpu"))
 
 
 def test_init_shapes_and_ranges():
-    params = init_layer_params(30, 10, "sigmoid", False, np.random.RandomState(0))
-    bound = 4 * np.sqrt(6 / 40)
+    X = _data(n_features=30)
+    params = init_layer_params(X, 10, "sigmoid", "mse", False, np.random.RandomState(0))
+    bound = np.sqrt(6 / 40)
     assert params["components_"].shape == (10, 30)
-    assert params["decoder_components_"].shape == (10, 30)
+    assert not params["decoder_components_"].any()
     assert np.abs(params["components_"]).max() <= bound
     assert np.abs(params["components_"]).max() > 0.9 * bound
-    assert not params["intercept_hidden_"].any()
+    # Each unit's input is centred on the data's mean.
+    np.testing.assert_allclose(
+        params["intercept_hidden_"], -params["components_"] @ X.mean(axis=0), atol=1e-5
+    )
+    # An untied decoder starts at zero, its biases at the mean.
+    np.testing.assert_allclose(params["intercept_visible_"], X.mean(axis=0), rtol=1e-5)
     assert all(value.dtype == np.float32 for value in params.values())
 
 
@@ -68,7 +84,7 @@ def test_untied_layer_has_its_own_decoder():
 def test_encode_applies_activation(activation, expected):
     layer = _layer(activation=activation)
     x = torch.randn(4, 6)
-    z = x.numpy() @ layer.weight.detach().numpy().T
+    z = x.numpy() @ layer.weight.detach().numpy().T + layer.hidden_bias.detach().numpy()
     np.testing.assert_allclose(
         layer.encode(x).detach().numpy(), expected(z), rtol=1e-5, atol=1e-6
     )
