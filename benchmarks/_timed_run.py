@@ -46,25 +46,14 @@ def _parser():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument(
-        "--autograd",
-        action="store_true",
-        help="train layers through autograd, not skdae._layer_loss",
-    )
     return parser
 
 
-def _import_skdae(tree, autograd):
+def _import_skdae(tree):
     import skdae
 
     if not Path(skdae.__file__).resolve().is_relative_to(tree.resolve()):
         sys.exit(f"skdae was imported from {skdae.__file__}, not from {tree}")
-    if autograd:
-        from skdae import _modules
-
-        if not hasattr(_modules, "_LAYER_LOSS"):
-            sys.exit(f"{tree} has no skdae._modules._LAYER_LOSS switch")
-        _modules._LAYER_LOSS = False
     return skdae
 
 
@@ -111,7 +100,7 @@ def main(argv=None):
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    skdae = _import_skdae(args.tree, args.autograd)
+    skdae = _import_skdae(args.tree)
     X = np.load(args.data)
     warnings.simplefilter("ignore")
     _warm_up(skdae, X, args.device)

@@ -11,7 +11,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._device import as_tensor, params_to_numpy
-from ._layer_loss import layer_training_loss
 
 ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
@@ -23,12 +22,6 @@ ACTIVATIONS = {
 # The decoder's output function o for each loss: the logits of a Bernoulli
 # mean for cross-entropy, the values themselves for squared error.
 OUTPUTS = {"cross_entropy": torch.sigmoid, "mse": lambda z: z}
-
-# Whether a layer trains through _layer_loss's hand-written gradient (True)
-# or through autograd like the deep stack. TODO: remove, with one of the two
-# paths, once benchmarks/layer_loss.py has measured a whole fit both ways
-# (issue 12: keep _layer_loss only for a gain of 5% or more).
-_LAYER_LOSS = True
 
 
 # Rows whose mean code sets the initial visible bias: enough for a mean to
@@ -215,14 +208,8 @@ class AutoencoderLayer(nn.Module):
         return self.decode_logits(self.encode(x))
 
     def training_loss(self, x_corrupted, x, sample_weight=None):
-        """Summed loss of reconstructing ``x`` from ``x_corrupted``.
-
-        Computed by :func:`~skdae._layer_loss.layer_training_loss`, whose
-        hand-written gradient is faster than autograd's.
-        """
-        if not _LAYER_LOSS:
-            return reconstruction_loss(self(x_corrupted), x, self.loss, sample_weight)
-        return layer_training_loss(self, x_corrupted, x, sample_weight)
+        """Summed loss of reconstructing ``x`` from ``x_corrupted``."""
+        return reconstruction_loss(self(x_corrupted), x, self.loss, sample_weight)
 
     def weight_matrices(self):
         """The parameters that L2 regularisation applies to."""
@@ -268,9 +255,7 @@ def reconstruction_loss(logits, target, loss, weight=None, reduction="sum"):
     loss : torch.Tensor
     """
     if loss == "cross_entropy":
-        elementwise = F.binary_cross_entropy_with_logits(
-            logits, target, reduction="none"
-        )
+        elementwise = cross_entropy_from_logits(logits, target)
     else:
         elementwise = 0.5 * (logits - target).square()
     if reduction == "none":
@@ -278,6 +263,25 @@ def reconstruction_loss(logits, target, loss, weight=None, reduction="sum"):
     if weight is None:
         return elementwise.sum()
     return (elementwise.sum(dim=1) * weight).sum()
+
+
+def cross_entropy_from_logits(logits, target):
+    """``softplus(z) - x z`` elementwise: the cross-entropy of x against
+    ``sigmoid(z)``, exact for any z.
+
+    Written ``(z + |z|) / 2 - x z + log1p(exp(-|z|))``: stable, and exact
+    for confident reconstructions, where float32
+    ``binary_cross_entropy_with_logits`` is off by a factor of 2. The
+    ``(z + |z|) / 2`` form of ``relu(z)`` gives autograd the right gradient,
+    ``sigmoid(z) - x``, at ``z = 0`` too, where the subgradients of ``relu``
+    and ``abs`` would not add up to it.
+    """
+    magnitude = logits.abs()
+    return (
+        (logits + magnitude) * 0.5
+        - target * logits
+        + torch.log1p(torch.exp(-magnitude))
+    )
 
 
 def per_sample_loss(model):

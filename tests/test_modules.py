@@ -103,6 +103,27 @@ def test_cross_entropy_matches_the_formula_and_is_stable():
     assert torch.isfinite(extreme) and abs(extreme.item() - 200.0) < 1e-3
 
 
+def test_cross_entropy_gradient_is_sigmoid_minus_target_everywhere():
+    # z = 0 included, where relu's and abs's subgradients would mislead.
+    logits = torch.tensor(
+        [[0.0, 1e-8, -1e-8, 3.0, -3.0, 40.0, -40.0]], dtype=torch.float64
+    ).repeat(3, 1)
+    logits.requires_grad_(True)
+    x = torch.tensor([[0.0], [0.3], [1.0]], dtype=torch.float64).expand_as(logits)
+    reconstruction_loss(logits, x, "cross_entropy").backward()
+    expected = torch.sigmoid(logits.detach()) - x
+    torch.testing.assert_close(logits.grad, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_stays_exact_when_reconstruction_is_confident():
+    # -log(sigmoid(30)) is about 9.4e-14: float32 keeps it to 6 digits,
+    # where 1 - sigmoid(30) would round to 0.
+    value = reconstruction_loss(
+        torch.tensor([[30.0]]), torch.tensor([[1.0]]), "cross_entropy"
+    )
+    assert value.item() == pytest.approx(np.log1p(np.exp(-30.0)), rel=1e-5)
+
+
 def test_mse_is_half_the_squared_error_and_weights_apply():
     logits = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
     x = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
