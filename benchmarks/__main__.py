@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m benchmarks {speed,memory,quality,onnx,all}``.
+"""Run the benchmarks: ``python -m benchmarks COMMAND`` (``--help`` lists them).
 
 Run from the repository root, so that ``skdae`` is imported from the working
 tree (or from an installed copy). Tables go to stdout; JSON and PNG files to
@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 from ._common import RESULTS_DIR, machine, print_table, use_clock
 from .data import DataUnavailable
 
-COMMANDS = ("speed", "memory", "quality", "onnx")
+COMMANDS = ("speed", "memory", "quality", "defaults", "onnx")
 
 
 def _parser():
@@ -59,8 +59,8 @@ def _parser():
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="quality and onnx: 2 epochs (quality: no corruption sweep), "
-        "for a smoke test of the code",
+        help="quality, defaults and onnx: fewer epochs and rows, for a smoke "
+        "test of the code",
     )
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     return parser

@@ -22,27 +22,6 @@ from skdae import DenoisingAutoencoder, StackedDenoisingAutoencoder
 from ._common import plot_path, print_table, verdict, write_json
 from .data import reference_split
 
-# The recommended unsupervised configuration for [0, 1] data such as digits,
-# chosen by measurement on this split (see benchmarks/README.md).
-RECOMMENDED_DAE = dict(
-    n_components=1024,
-    activation="relu",
-    corruption="masking",
-    corruption_level=0.5,
-    loss="cross_entropy",
-    learning_rate_init=1e-3,
-    max_iter=20,
-    tol=0.0,
-)
-SDAE = dict(
-    hidden_layer_sizes=(1024, 1024),
-    corruption_level=0.5,
-    loss="cross_entropy",
-    learning_rate_init=1e-3,
-    max_iter=10,
-    fine_tune_max_iter=50,
-    tol=0.0,
-)
 PCA_COMPONENTS = 64
 PCA_DENOISING_COMPONENTS = (16, 32, 64, 128, 256)
 CORRUPTION_LEVELS = (0.0, 0.1, 0.25, 0.5, 0.7)
@@ -59,13 +38,12 @@ def representations(device, quick=False):
     epochs = 2 if quick else None
 
     def dae(**changes):
-        settings = {**RECOMMENDED_DAE, **changes}
         if epochs:
-            settings["max_iter"] = epochs
-        return DenoisingAutoencoder(**settings, random_state=0, device=device)
+            changes["max_iter"] = epochs
+        return DenoisingAutoencoder(**changes, random_state=0, device=device)
 
     def sdae(fine_tuning):
-        settings = dict(SDAE, fine_tuning=fine_tuning)
+        settings = dict(fine_tuning=fine_tuning)
         if epochs:
             settings.update(max_iter=epochs, fine_tune_max_iter=epochs)
         return StackedDenoisingAutoencoder(**settings, random_state=0, device=device)
@@ -76,7 +54,7 @@ def representations(device, quick=False):
         "BernoulliRBM (256, lr 0.06, 20 iter)": BernoulliRBM(
             256, learning_rate=0.06, n_iter=2 if quick else 20, random_state=0
         ),
-        "skdae DAE (recommended)": dae(),
+        "skdae DAE (defaults)": dae(),
         "skdae AE, corruption=None": dae(corruption=None),
         "skdae SDAE, unsupervised": sdae("unsupervised"),
         "skdae SDAE, supervised": sdae("supervised"),
@@ -136,9 +114,9 @@ def denoising(dae, X_train, X_test):
 
 
 def corruption_sweep(X_train, X_test, y_train, y_test, device, known):
-    """Accuracy of the recommended DAE at each corruption level (0: plain AE).
+    """Accuracy of the default DAE at each corruption level (0: plain AE).
 
-    ``known`` maps levels already measured (the recommended level, and 0 for
+    ``known`` maps levels already measured (the default level, and 0 for
     ``corruption=None``) to their scores, which are reused.
     """
     sweep = {}
@@ -147,9 +125,7 @@ def corruption_sweep(X_train, X_test, y_train, y_test, device, known):
             sweep[level] = known[level]
         else:
             dae = DenoisingAutoencoder(
-                **{**RECOMMENDED_DAE, "corruption_level": level},
-                random_state=0,
-                device=device,
+                corruption_level=level, random_state=0, device=device
             )
             sweep[level] = evaluate(dae, X_train, X_test, y_train, y_test)
         print(f"  corruption_level={level}: {sweep[level]['accuracy']:.4f}", flush=True)
@@ -175,8 +151,7 @@ def run(args):
             for name, s in scores.items()
         ],
     )
-    recommended = extractors["skdae DAE (recommended)"]
-    denoise = denoising(recommended, X_train, X_test)
+    denoise = denoising(extractors["skdae DAE (defaults)"], X_train, X_test)
     print_table(
         f"Goal 6 - denoising {TEST_MASKING:.0%}-masked test digits: "
         "squared error per digit",
@@ -187,7 +162,7 @@ def run(args):
                 f"PCA ({denoise['pca_components']} components, the best)",
                 denoise["pca"],
             ],
-            ["skdae DAE (recommended)", denoise["dae"]],
+            ["skdae DAE (defaults)", denoise["dae"]],
         ],
     )
     sweep = {}
@@ -195,13 +170,11 @@ def run(args):
         print("corruption sweep:", flush=True)
         known = {
             0.0: scores["skdae AE, corruption=None"],
-            RECOMMENDED_DAE["corruption_level"]: scores["skdae DAE (recommended)"],
+            DenoisingAutoencoder().corruption_level: scores["skdae DAE (defaults)"],
         }
         sweep = corruption_sweep(X_train, X_test, y_train, y_test, args.device, known)
         _plot_sweep(sweep, rbm, plot_path("quality_corruption", args.results))
     results = {
-        "recommended_dae": RECOMMENDED_DAE,
-        "sdae": SDAE,
         "quick": args.quick,
         "scores": scores,
         "denoising": denoise,
@@ -216,7 +189,7 @@ def run(args):
 def _summary(results):
     scores = results["scores"]
     rbm = scores["BernoulliRBM (256, lr 0.06, 20 iter)"]["accuracy"]
-    dae = scores["skdae DAE (recommended)"]["accuracy"]
+    dae = scores["skdae DAE (defaults)"]["accuracy"]
     plain = scores["skdae AE, corruption=None"]["accuracy"]
     supervised = scores["skdae SDAE, supervised"]["accuracy"]
     ratio = results["denoising"]["ratio"]

@@ -17,19 +17,13 @@ noise (as from a faulty sensor).
 # %%
 # Normal training data and a mixed test set
 # -----------------------------------------
-import warnings
-
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from skdae import DenoisingAutoencoder
-
-# A short training for the sake of the example's run time.
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
@@ -45,15 +39,7 @@ test_sets = {
 noisy = X_test[y_test != 0][:100] + rng.normal(scale=0.3, size=(100, 64))
 test_sets["noisy (1-9)"] = np.clip(noisy, 0, 1)
 
-dae = DenoisingAutoencoder(
-    n_components=32,
-    corruption="masking",
-    corruption_level=0.25,
-    loss="cross_entropy",
-    max_iter=100,
-    random_state=0,
-    device="cpu",
-).fit(X_train)
+dae = DenoisingAutoencoder(random_state=0, device="cpu").fit(X_train)
 
 # %%
 # Scores

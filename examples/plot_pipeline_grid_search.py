@@ -16,22 +16,17 @@ score is the cross-validated accuracy of a logistic regression on the codes.
 # %%
 # The data and the pipeline
 # -------------------------
-# The digits are scaled to [0, 1], so the cross-entropy loss applies. The
-# autoencoder trains for a few epochs only, to keep the example fast; it
-# warns that it has not converged, which we silence here.
-import warnings
-
+# The digits are scaled to [0, 1], so the default ``loss="auto"`` trains with
+# the cross-entropy. Each fit stops on its own once its loss has stopped
+# improving, after a few dozen epochs at most on these small images.
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 
 from skdae import DenoisingAutoencoder
-
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
@@ -40,12 +35,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 
 pipeline = Pipeline(
     [
-        (
-            "dae",
-            DenoisingAutoencoder(
-                loss="cross_entropy", max_iter=15, random_state=0, device="cpu"
-            ),
-        ),
+        ("dae", DenoisingAutoencoder(random_state=0, device="cpu")),
         ("clf", LogisticRegression(max_iter=1000)),
     ]
 )
@@ -69,8 +59,10 @@ print(f"test accuracy of the refitted pipeline: {search.score(X_test, y_test):.3
 # The grid as curves
 # ------------------
 # One curve per code size, cross-validated accuracy against the corruption
-# level, with one standard deviation across folds. With this short training,
-# the size of the code matters more than the corruption level.
+# level, with one standard deviation across folds. On these small images the
+# size of the code matters more than the corruption level: the wider code
+# scores higher at every level, while the level moves the accuracy by about
+# the spread across folds.
 results = search.cv_results_
 fig, ax = plt.subplots(figsize=(6, 4))
 for n_components in param_grid["dae__n_components"]:

@@ -1,10 +1,13 @@
-"""What both estimators share: input validation and inference.
+"""What both estimators share: parameters, validation at the boundary, inference.
 
-A subclass provides ``_inference_model(device, dtype)``, a torch module with
-``encode``, ``decode_logits``, ``output``, ``forward`` and ``loss`` (one
-layer, or the whole stack), ``_code_size`` (the width of ``transform``'s
-output) and ``_check_training_parameters()``.
+A subclass provides ``_fit(X, y, sample_weight, dtype)``, which validates X
+once (as ``_validate_training_data``), trains, and returns the validated X;
+``_inference_model(device, dtype)``, a torch module with ``encode``,
+``decode_logits``, ``output``, ``forward`` and ``loss`` (one layer, or the
+whole stack); and ``_code_size``, the width of ``transform``'s output.
 """
+
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -13,11 +16,14 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
+    _fit_context,
 )
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+from ._corruption import CORRUPTIONS
 from ._device import apply_in_chunks, inference_precision, resolve_device
-from ._modules import reconstruction_loss
+from ._modules import ACTIVATIONS, per_sample_loss
 from ._validation import (
     check_array,
     check_magnitude,
@@ -29,6 +35,28 @@ from ._validation import (
 
 # Inference runs in the input's precision; other numeric dtypes become float64.
 _INFERENCE_DTYPES = (np.float64, np.float32)
+
+# The training parameters of both estimators.
+TRAINING_PARAMETER_CONSTRAINTS = {
+    "corruption": [StrOptions(set(CORRUPTIONS)), None],
+    "corruption_level": [Interval(Real, 0, None, closed="left")],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "loss": [StrOptions({"auto", "cross_entropy", "mse"})],
+    "tied_weights": ["boolean"],
+    "solver": [StrOptions({"adam", "sgd"})],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state"],
+    "device": [str],
+    "verbose": ["verbose"],
+}
 
 
 def _dispatches_torch(X):
@@ -65,8 +93,35 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             float32 for float32 input, float64 otherwise.
         """
         X, device = self._validate_inference_data(X)
-        model = self._inference_model(device, X.dtype)
-        return apply_in_chunks(model.encode, X, device)
+        return self._encode(X, device)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit to X, then encode it; X is validated once for both.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,), default=None
+            As in ``fit``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample's loss.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_codes)
+            The codes of the clean X, as ``fit(X).transform(X)`` gives them.
+        """
+        if _dispatches_torch(X):
+            # Training reads a tensor into host memory, while transform answers
+            # it with a tensor on its own device: each step checks its copy.
+            return self.fit(X, y, sample_weight=sample_weight).transform(X)
+        # Validated in the precision that transform computes in, and trained on
+        # a float32 copy of it.
+        X = self._fit(X, y, sample_weight, dtype=_INFERENCE_DTYPES)
+        device = resolve_device(self.device)
+        return self._encode(inference_precision(X, device), device)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -128,6 +183,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return float(scores.double().mean())
         return float(np.mean(scores, dtype=np.float64))
 
+    def _encode(self, X, device):
+        model = self._inference_model(device, X.dtype)
+        return apply_in_chunks(model.encode, X, device)
+
     @property
     def _n_features_out(self):
         return self._code_size
@@ -139,19 +198,30 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags.input_tags.sparse = True
         return tags
 
-    def _validate_training_data(self, X, sample_weight, reset):
+    def _validate_training_data(
+        self, X, sample_weight, reset, fix_loss, dtype=np.float32
+    ):
+        """X and its weights checked for training: once per call, here.
+
+        X comes back in ``dtype`` (float32, which training uses, or the
+        inference precisions for ``fit_transform``), C-ordered or CSR.
+        ``fix_loss`` sets ``loss_``, resolving ``loss="auto"`` from X's range
+        (every ``fit``, and the first ``partial_fit``); otherwise X is checked
+        against the ``loss_`` fixed earlier.
+        """
         X = validate_data(
             self,
             _to_host(X),
             accept_sparse="csr",
-            dtype=np.float32,
+            dtype=dtype,
             order="C",
             reset=reset,
             ensure_all_finite=False,
         )
-        self._check_training_parameters()
         known_range = checked_value_range(X, self)
-        check_unit_interval(X, self.loss, known_range=known_range)
+        if fix_loss:
+            self.loss_ = resolve_loss(self.loss, known_range)
+        check_unit_interval(X, self.loss_, known_range=known_range)
         check_magnitude(X, training=True, known_range=known_range)
         resolve_device(self.device)
         if sample_weight is not None:
@@ -174,7 +244,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 self, X, dtype=(torch.float64, torch.float32), reset=False
             )
             if unit_interval:
-                check_unit_interval(X, self.loss)
+                check_unit_interval(X, self.loss_)
             return X, X.device
         device = resolve_device(self.device)
         X = validate_data(
@@ -190,7 +260,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         known_range = checked_value_range(X, self)
         check_magnitude(X, training=False, known_range=known_range)
         if unit_interval:
-            check_unit_interval(X, self.loss, known_range=known_range)
+            check_unit_interval(X, self.loss_, known_range=known_range)
         return X, device
 
     def _validate_codes(self, X):
@@ -219,21 +289,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return codes, device
 
 
-def per_sample_loss(model):
-    """The per-sample reconstruction loss of clean input, as a row function."""
-
-    def loss(x):
-        return reconstruction_loss(model(x), x, model.loss, reduction="none")
-
-    return loss
+def training_precision(X):
+    """X in float32, which training runs in: as it is when it already is."""
+    return X if X.dtype == np.float32 else X.astype(np.float32)
 
 
-def validation_loss_scorer(model, X, rows, device):
-    """A callable scoring ``model`` on ``X[rows]``: the negative mean loss."""
-    loss = per_sample_loss(model)
-
-    def validation_score():
-        losses = apply_in_chunks(loss, X, device, rows)
-        return -float(np.mean(losses, dtype=np.float64))
-
-    return validation_score
+def resolve_loss(loss, value_range):
+    """The loss to train with: ``"auto"`` is cross-entropy when X lies in
+    [0, 1] (``value_range`` is its minimum and maximum), squared error
+    otherwise; an explicit loss is kept."""
+    if loss != "auto":
+        return loss
+    low, high = value_range
+    return "cross_entropy" if low >= 0 and high <= 1 else "mse"

@@ -13,6 +13,27 @@ import torch
 CORRUPTIONS = ("masking", "gaussian", "salt_and_pepper")
 
 
+def check_corruption(kind, level, name="corruption_level"):
+    """Refuse an unknown process, and a probability outside [0, 1].
+
+    scikit-learn's parameter validation refuses unknown kinds too, but a
+    ``partial_fit`` on a fitted estimator skips it, so after
+    ``set_params(corruption="foo")`` this check is the one that stops
+    :class:`Corruption` from treating the unknown kind as salt and pepper. A
+    standard deviation (gaussian) just needs to be >= 0, which the parameter
+    constraints ensure.
+    """
+    if kind not in CORRUPTIONS and kind is not None:
+        raise ValueError(
+            f"corruption={kind!r} is not supported; use one of {[*CORRUPTIONS, None]}."
+        )
+    if kind in ("masking", "salt_and_pepper") and not 0 <= level <= 1:
+        raise ValueError(
+            f"{name}={level} is a probability for corruption={kind!r} "
+            "and must be between 0 and 1."
+        )
+
+
 class Corruption:
     """A corruption process with its parameters, applied batch by batch.
 

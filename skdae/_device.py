@@ -86,24 +86,26 @@ def _cuda_device_exists(name):
 
 
 def as_tensor(array, device, dtype=np.float32):
-    """Put a dense numpy array on ``device`` as a floating-point tensor.
+    """Put a dense array on ``device`` as a tensor of ``dtype``.
 
     On the CPU a C-contiguous array of the requested dtype is shared, not
-    copied.
+    copied, and so is a tensor already on ``device`` in that dtype.
 
     Parameters
     ----------
-    array : ndarray
+    array : ndarray or torch.Tensor
         Dense array; it is never written to.
     device : torch.device
-    dtype : {numpy.float32, numpy.float64} or the torch equivalent, \
-            default=numpy.float32
+    dtype : numpy dtype or the torch equivalent, default=numpy.float32
 
     Returns
     -------
     tensor : torch.Tensor
     """
-    array = np.ascontiguousarray(array, dtype=_NUMPY_DTYPES.get(dtype, dtype))
+    dtype = _NUMPY_DTYPES.get(dtype, dtype)
+    if isinstance(array, torch.Tensor):
+        return array.to(device, _torch_dtype(dtype))
+    array = np.ascontiguousarray(array, dtype=dtype)
     if array.flags.writeable:
         tensor = torch.from_numpy(array)
     else:
@@ -113,6 +115,10 @@ def as_tensor(array, device, dtype=np.float32):
             warnings.filterwarnings("ignore", message=".*not writable.*")
             tensor = torch.from_numpy(array)
     return tensor.to(device, non_blocking=True)
+
+
+def _torch_dtype(dtype):
+    return torch.from_numpy(np.empty(0, dtype=dtype)).dtype
 
 
 def rows_as_tensor(X, rows, device, dtype=np.float32):
@@ -205,14 +211,15 @@ def make_generator(seed, device):
     return generator
 
 
-def apply_in_chunks(function, X, device, rows=None):
+def apply_in_chunks(function, X, device, rows=None, to_host=None):
     """Apply a row-wise tensor function to X in large chunks, for inference.
 
     Writes into one preallocated output, so the peak memory beyond the result
-    is one chunk, densified if X is sparse. Runs under
-    :func:`torch.inference_mode` (thread-local, so safe from several threads),
-    or :func:`torch.no_grad` for tensor input, whose result the caller may
-    still use in autograd.
+    is one chunk, densified if X is sparse. A result copied to the host is
+    computed under :func:`torch.inference_mode` (thread-local, so safe from
+    several threads); one kept on the device under :func:`torch.no_grad`, as
+    the caller may still use it in autograd (array API mode, or a stack's
+    codes that the next layer trains on).
 
     Parameters
     ----------
@@ -224,22 +231,26 @@ def apply_in_chunks(function, X, device, rows=None):
     device : torch.device
     rows : ndarray of int, optional
         Only these rows of X, in this order.
+    to_host : bool, optional
+        Return a numpy array (True) or a tensor on ``device`` (False).
+        Default: a tensor for tensor input, an array otherwise.
 
     Returns
     -------
-    out : ndarray, or torch.Tensor on ``device`` for tensor input
+    out : ndarray or torch.Tensor
         ``n_samples`` (or ``len(rows)``) rows, computed in X's dtype.
     """
     n_rows = X.shape[0] if rows is None else len(rows)
     chunk = max(1, min(INFERENCE_CHUNK_ROWS, INFERENCE_CHUNK_ELEMENTS // X.shape[1]))
-    is_tensor = isinstance(X, torch.Tensor)
+    if to_host is None:
+        to_host = not isinstance(X, torch.Tensor)
     out = None
-    with torch.no_grad() if is_tensor else torch.inference_mode():
+    with torch.inference_mode() if to_host else torch.no_grad():
         for start in range(0, n_rows, chunk):
             stop = min(start + chunk, n_rows)
             selection = slice(start, stop) if rows is None else rows[start:stop]
             result = function(rows_as_tensor(X, selection, device, X.dtype))
-            if not is_tensor:
+            if to_host:
                 result = to_numpy(result)
             if out is None:
                 out = _empty_like_rows(result, n_rows)

@@ -11,7 +11,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._device import as_tensor, params_to_numpy
-from ._layer_loss import layer_training_loss
 
 ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
@@ -25,19 +24,39 @@ ACTIVATIONS = {
 OUTPUTS = {"cross_entropy": torch.sigmoid, "mse": lambda z: z}
 
 
-def init_layer_params(n_features, n_components, activation, tied, random_state):
-    """Draw the initial weights of one autoencoder layer.
+# Rows whose mean code sets the initial visible bias: enough for a mean to
+# within a few percent, few enough to cost less than one training batch.
+_INIT_ROWS = 1024
 
-    Glorot uniform initialisation, with the 4x wider range recommended for
-    sigmoid units (Glorot and Bengio, 2010) and He's range for ReLU; biases
-    start at zero.
+
+def init_layer_params(
+    X, n_components, activation, loss, tied, random_state, sample_weight=None
+):
+    """Draw the initial weights of one layer, starting at the mean predictor.
+
+    The weights are Glorot-uniform, ``U(-r, r)`` with
+    ``r = sqrt(6 / (n_features + n_components))``, for every activation
+    (tied weights shrunk, if need be, to a spectral norm of ``sqrt(2)``).
+    The hidden biases are ``-W mean(X)``, so that each unit's input is
+    centred on the data: no ReLU unit starts dead, no sigmoid saturated. The
+    visible biases are chosen so that the mean reconstruction of X is X's
+    column mean (its logit for cross-entropy): a new model then predicts the
+    mean plus a small data-dependent term, no worse than the mean predictor,
+    instead of a random offset that the first epochs would spend undoing. An
+    untied decoder starts at zero, so its first reconstruction is exactly
+    the mean predictor's.
 
     Parameters
     ----------
-    n_features, n_components : int
+    X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
+        The training data (float32).
+    n_components : int
     activation : str
+    loss : {"cross_entropy", "mse"}
     tied : bool
     random_state : numpy.random.RandomState
+    sample_weight : ndarray of shape (n_samples,), optional
+        Weights of the rows in the means; a row of weight zero plays no part.
 
     Returns
     -------
@@ -45,24 +64,94 @@ def init_layer_params(n_features, n_components, activation, tied, random_state):
         ``components_``, ``intercept_hidden_``, ``intercept_visible_`` and,
         when untied, ``decoder_components_``.
     """
+    n_features = X.shape[1]
     bound = np.sqrt(6.0 / (n_features + n_components))
-    if activation == "sigmoid":
-        bound *= 4.0
-    elif activation == "relu":
-        bound = np.sqrt(6.0 / n_features)
-
-    def draw():
-        shape = (n_components, n_features)
-        return random_state.uniform(-bound, bound, shape).astype(np.float32)
-
+    weight = random_state.uniform(-bound, bound, (n_components, n_features))
+    weight_of_rows = (
+        np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight)
+    )
+    mean = _column_mean(X, weight_of_rows)
     params = {
-        "components_": draw(),
-        "intercept_hidden_": np.zeros(n_components, dtype=np.float32),
-        "intercept_visible_": np.zeros(n_features, dtype=np.float32),
+        "components_": weight.astype(np.float32),
+        "intercept_hidden_": (-weight @ mean).astype(np.float32),
     }
-    if not tied:
-        params["decoder_components_"] = draw()
+    if tied:
+        params["components_"] = _cap_gain(params["components_"])
+        mean_code = _mean_code(X, weight_of_rows, params, activation, random_state)
+        offset = mean_code @ params["components_"]
+    else:
+        params["decoder_components_"] = np.zeros_like(params["components_"])
+        offset = 0.0
+    target = _mean_output_logit(mean, loss)
+    params["intercept_visible_"] = (target - offset).astype(np.float32)
     return params
+
+
+def _cap_gain(weight):
+    """Shrink a tied weight matrix until ``||W||_2 ** 2 <= 2``.
+
+    A tied layer reconstructs ``x^ = mean + g'(.) (x - mean) W^T W`` to first
+    order. With ``W^T W`` at most 2 in spectral norm and ``0 <= g' <= 1``,
+    ``I - g' W^T W`` never lengthens ``x - mean``, so the new model is no
+    worse than the mean predictor (exactly so for the identity activation).
+    Glorot's range reaches about 2 in spectral norm; the largest eigenvalue
+    of the smaller Gram matrix is cheap to find.
+    """
+    gram = (
+        weight @ weight.T if weight.shape[0] <= weight.shape[1] else weight.T @ weight
+    )
+    largest = float(np.linalg.eigvalsh(gram.astype(np.float64))[-1])
+    if largest <= _MAX_TIED_GAIN:
+        return weight
+    return (weight * np.sqrt(_MAX_TIED_GAIN / largest)).astype(np.float32)
+
+
+# The largest eigenvalue of W^T W at initialisation, for a tied layer.
+_MAX_TIED_GAIN = 2.0
+
+
+def _column_mean(X, weight):
+    """The weighted column mean of X (array, sparse matrix or tensor)."""
+    if isinstance(X, torch.Tensor):
+        weight = torch.as_tensor(weight, dtype=X.dtype).to(X.device)
+        return (weight @ X).double().cpu().numpy() / float(weight.sum())
+    # ``weight @ X`` serves dense and sparse X alike.
+    return np.asarray(weight @ X, dtype=np.float64).ravel() / weight.sum()
+
+
+def _mean_output_logit(mean, loss):
+    """The decoder logits whose output is ``mean``."""
+    if loss != "cross_entropy":
+        return mean
+    # Clipped, so that a column that is constantly 0 or 1 gets a finite logit.
+    mean = np.clip(mean, 1e-3, 1 - 1e-3)
+    return np.log(mean) - np.log1p(-mean)
+
+
+def _mean_code(X, weight, params, activation, random_state):
+    """The weighted mean code of a new layer, over a sample of the rows.
+
+    X may be a tensor (a stack's codes, on their device): then the sample
+    stays there and only the mean comes back.
+    """
+    rows = np.flatnonzero(weight > 0)
+    if len(rows) > _INIT_ROWS:
+        rows = np.sort(random_state.choice(rows, _INIT_ROWS, replace=False))
+    components, bias = params["components_"], params["intercept_hidden_"]
+    if isinstance(X, torch.Tensor):
+        device = X.device
+        sample = X[torch.from_numpy(rows).to(device)]
+        components, bias = (as_tensor(v, device, X.dtype) for v in (components, bias))
+        preactivation = torch.addmm(bias, sample, components.T)
+    else:
+        device = torch.device("cpu")
+        # A sparse sample stays sparse: its product with the weights is dense.
+        preactivation = torch.from_numpy(np.asarray(X[rows] @ components.T) + bias)
+    row_weight = as_tensor(weight[rows], device, np.float64)
+    with torch.inference_mode():
+        codes = ACTIVATIONS[activation](preactivation).double()
+        mean = (row_weight @ codes) / row_weight.sum()
+    return mean.cpu().numpy()
 
 
 class AutoencoderLayer(nn.Module):
@@ -119,12 +208,8 @@ class AutoencoderLayer(nn.Module):
         return self.decode_logits(self.encode(x))
 
     def training_loss(self, x_corrupted, x, sample_weight=None):
-        """Summed loss of reconstructing ``x`` from ``x_corrupted``.
-
-        Computed by :func:`~skdae._layer_loss.layer_training_loss`, whose
-        hand-written gradient is faster than autograd's.
-        """
-        return layer_training_loss(self, x_corrupted, x, sample_weight)
+        """Summed loss of reconstructing ``x`` from ``x_corrupted``."""
+        return reconstruction_loss(self(x_corrupted), x, self.loss, sample_weight)
 
     def weight_matrices(self):
         """The parameters that L2 regularisation applies to."""
@@ -170,9 +255,7 @@ def reconstruction_loss(logits, target, loss, weight=None, reduction="sum"):
     loss : torch.Tensor
     """
     if loss == "cross_entropy":
-        elementwise = F.binary_cross_entropy_with_logits(
-            logits, target, reduction="none"
-        )
+        elementwise = cross_entropy_from_logits(logits, target)
     else:
         elementwise = 0.5 * (logits - target).square()
     if reduction == "none":
@@ -180,6 +263,34 @@ def reconstruction_loss(logits, target, loss, weight=None, reduction="sum"):
     if weight is None:
         return elementwise.sum()
     return (elementwise.sum(dim=1) * weight).sum()
+
+
+def cross_entropy_from_logits(logits, target):
+    """``softplus(z) - x z`` elementwise: the cross-entropy of x against
+    ``sigmoid(z)``, exact for any z.
+
+    Written ``(z + |z|) / 2 - x z + log1p(exp(-|z|))``: stable, and exact
+    for confident reconstructions, where float32
+    ``binary_cross_entropy_with_logits`` is off by a factor of 2. The
+    ``(z + |z|) / 2`` form of ``relu(z)`` gives autograd the right gradient,
+    ``sigmoid(z) - x``, at ``z = 0`` too, where the subgradients of ``relu``
+    and ``abs`` would not add up to it.
+    """
+    magnitude = logits.abs()
+    return (
+        (logits + magnitude) * 0.5
+        - target * logits
+        + torch.log1p(torch.exp(-magnitude))
+    )
+
+
+def per_sample_loss(model):
+    """The per-sample reconstruction loss of clean input, as a row function."""
+
+    def loss(x):
+        return reconstruction_loss(model(x), x, model.loss, reduction="none")
+
+    return loss
 
 
 class DeepAutoencoder(nn.Module):

@@ -36,13 +36,16 @@ class TrainingSet:
 
     Parameters
     ----------
-    X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
+    X : ndarray, scipy sparse matrix or torch.Tensor of shape \
+            (n_samples, n_features)
+        A tensor (a stack's codes) is used where it is, or moved to
+        ``device``.
     device : torch.device
     rows : ndarray of int, optional
         The rows of X to train on (the rest may be a validation split).
         Default: all rows.
     targets : ndarray of shape (n_samples,), optional
-        Per-row targets, gathered alongside X (class indices or values).
+        Per-row class indices, gathered alongside X.
     sample_weight : ndarray of shape (n_samples,), optional
         Per-row weights; rescaled to a mean of 1 over ``rows`` so that the
         epoch loss is the weighted mean of the per-sample losses.
@@ -132,16 +135,6 @@ def classification_objective(model, corruption, generator):
     return objective
 
 
-def regression_objective(model, corruption, generator):
-    """Summed squared error ``1/2 ||f(x~) - y||^2`` of a linear head."""
-
-    def objective(x, target, weight):
-        losses = 0.5 * (model(corruption(x, generator)) - target).square().sum(dim=1)
-        return losses.sum() if weight is None else (losses * weight).sum()
-
-    return objective
-
-
 def make_optimizer(module, solver, learning_rate, alpha):
     """Adam, or SGD with Nesterov momentum, with L2 on weight matrices only.
 
@@ -185,8 +178,8 @@ class TrainingResult:
     ----------
     loss_curve : list of float
         Weighted mean per-sample training loss of each epoch.
-    validation_scores : list of float
-        Validation score after each epoch (early stopping only).
+    validation_scores : list of float or None
+        Validation score after each epoch; None without a validation score.
     best_validation_score : float or None
     n_iter : int
         Epochs completed.
@@ -197,7 +190,7 @@ class TrainingResult:
     """
 
     loss_curve: list = field(default_factory=list)
-    validation_scores: list = field(default_factory=list)
+    validation_scores: list | None = None
     best_validation_score: float | None = None
     n_iter: int = 0
     converged: bool = False
@@ -205,9 +198,15 @@ class TrainingResult:
 
 
 class _StoppingRule:
-    """MLPRegressor's rule: stop after ``n_iter_no_change`` epochs without a
-    ``tol`` improvement of the training loss, or of the validation score when
-    one is given; remember the best weights in the latter case."""
+    """MLPRegressor's rule with a relative tolerance: stop after
+    ``n_iter_no_change`` epochs that do not improve the best training loss
+    (or validation score, when one is given) by ``tol`` times its magnitude;
+    remember the best weights in the latter case.
+
+    Relative, because the per-sample loss sums over features: its scale grows
+    with their number, so no absolute tolerance suits both 30 and 784
+    features.
+    """
 
     def __init__(self, tol, n_iter_no_change, use_validation):
         self.tol = tol
@@ -219,13 +218,15 @@ class _StoppingRule:
 
     def update(self, loss, score, module):
         """Record an epoch; return True when training should stop."""
+        # The first epoch always improves on the infinite starting point.
+        margin = self.tol * abs(self.best) if math.isfinite(self.best) else 0.0
         if self.use_validation:
-            improved = score >= self.best + self.tol
+            improved = score >= self.best + margin
             if score > self.best:
                 self.best = score
                 self.best_state = _snapshot(module)
         else:
-            improved = loss <= self.best - self.tol
+            improved = loss <= self.best - margin
             self.best = min(self.best, loss)
         self._no_improvement = 0 if improved else self._no_improvement + 1
         return self._no_improvement > self.n_iter_no_change
@@ -320,9 +321,10 @@ def train(
     Raises
     ------
     TrainingDivergedError
-        When an epoch's loss is not finite; the caller keeps its old weights.
+        When an epoch's loss, or the final weights, are not finite; the caller
+        keeps its old weights.
     """
-    result = TrainingResult()
+    result = TrainingResult(validation_scores=None if validation_score is None else [])
     rule = _StoppingRule(tol, n_iter_no_change, validation_score is not None)
     progress = _Progress(verbose, max_iter, description)
     module.train()
@@ -331,7 +333,8 @@ def train(
             loss = _run_epoch(
                 objective, data, optimizer, batch_size, shuffle, generator
             )
-            _check_finite(loss, epoch, optimizer, description)
+            if not math.isfinite(loss):
+                raise _diverged(epoch, f"loss became {loss}", optimizer, description)
             score = None if validation_score is None else validation_score()
             result.loss_curve.append(loss)
             if score is not None:
@@ -354,6 +357,12 @@ def train(
     finally:
         progress.close()
     rule.restore_best(module)
+    # An epoch's loss is measured before its last step, which can still
+    # overflow the weights: refuse to hand those back.
+    if not _all_finite(module.parameters()):
+        raise _diverged(
+            result.n_iter, "weights became NaN or infinite", optimizer, description
+        )
     if validation_score is not None and result.validation_scores:
         result.best_validation_score = max(result.validation_scores)
     return result
@@ -372,13 +381,16 @@ def _run_epoch(objective, data, optimizer, batch_size, shuffle, generator):
     return total.item() / len(data)
 
 
-def _check_finite(loss, epoch, optimizer, description):
-    if math.isfinite(loss):
-        return
+def _all_finite(parameters):
+    # One host synchronisation for all the parameters, not one each.
+    return bool(torch.stack([torch.isfinite(p).all() for p in parameters]).all())
+
+
+def _diverged(epoch, what, optimizer, description):
     where = f" of {description}" if description else ""
     learning_rate = optimizer.param_groups[0]["lr"]
-    raise TrainingDivergedError(
-        f"Training diverged at epoch {epoch}{where}: the loss became {loss}. "
+    return TrainingDivergedError(
+        f"Training diverged at epoch {epoch}{where}: the {what}. "
         f"Lower learning_rate_init (it is {learning_rate:g}) or rescale the "
         "input (e.g. with StandardScaler); the previous weights were kept."
     )

@@ -1,79 +1,108 @@
-"""Input and parameter checks shared by the estimators.
+"""Checks of the data given to the estimators, at their boundary.
 
 Each check raises a ValueError that names the problem and the fix, so that no
-torch or numpy error ever reaches the user.
+torch or numpy error ever reaches the user. Which error to raise is decided
+from the input's dtype and values, never from the wording of numpy's or
+scikit-learn's own messages, which changes between versions.
 """
 
-import re
+import reprlib
 from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.model_selection import train_test_split
 from sklearn.utils import assert_all_finite
 from sklearn.utils import check_array as _check_array
 from sklearn.utils.validation import validate_data as _validate_data
 
-from ._corruption import CORRUPTIONS
-from ._training import TrainingDivergedError
+from ._device import as_tensor
 
-# Batch size of ``batch_size="auto"``: MLPRegressor's 200, rounded to a size
-# that matrix kernels handle well; small data sets use one full batch.
-AUTO_BATCH_SIZE = 128
+_CPU = torch.device("cpu")
 
 
 class NonNumericInputError(ValueError, TypeError):
     """X holds values that are not numbers.
 
     A ValueError like every bad input, and a TypeError too, as numpy's own
-    error is for objects such as dicts.
+    error is for objects such as dicts (scikit-learn's ``check_dtype_object``
+    expects one).
     """
 
 
 def validate_data(estimator, X, **kwargs):
     """sklearn's ``validate_data``, with messages that name the fix.
 
-    Non-numeric, complex and infinite values raise a ValueError that says what
-    to do instead of numpy's bare conversion error.
+    Complex and non-numeric values raise a ValueError that says what to do
+    instead of numpy's bare conversion error.
     """
-    with _clear_input_errors():
+    with _clear_input_errors(X, kwargs.get("input_name", "X")):
         return _validate_data(estimator, X, **kwargs)
 
 
 def check_array(array, **kwargs):
     """sklearn's ``check_array``, with the messages of :func:`validate_data`."""
-    with _clear_input_errors():
+    with _clear_input_errors(array, kwargs.get("input_name", "X")):
         return _check_array(array, **kwargs)
 
 
 @contextmanager
-def _clear_input_errors():
+def _clear_input_errors(X, input_name):
+    """Replace a failed conversion's error by one that names the fix, when the
+    input's dtype (complex) or one of its values (not a number) explains it."""
     try:
         yield
-    except (ValueError, TypeError) as error:
-        message = str(error)
-        if message.startswith("Complex data not supported"):
+    except (ValueError, TypeError):
+        kind = _dtype_kind(X)
+        if kind == "c":
             # numpy's message goes on to print the whole array.
             raise ValueError(
-                "Complex data not supported: X has complex values, but an "
-                "autoencoder needs real ones. Pass their real part, their modulus "
-                "(np.abs), or both parts as separate features."
+                f"Complex data not supported: {input_name} has complex values, but "
+                "an autoencoder needs real ones. Pass their real part, their "
+                "modulus (np.abs), or both parts as separate features."
             ) from None
-        if message.startswith("could not convert") or re.search(
-            "argument must be a string.* number", message
-        ):
+        found = _first_non_number(X) if kind in ("O", "U", "S") else None
+        if found is not None:
+            index, value = found
             raise NonNumericInputError(
-                f"X contains non-numeric values ({message}). Encode text or "
-                "categorical columns as numbers first, e.g. with "
+                f"{input_name} contains non-numeric values: {reprlib.repr(value)} "
+                f"({type(value).__name__}) at index {index} is not a number (the "
+                "argument must be a string or a number that float() accepts). "
+                "Encode text or categorical columns as numbers first, e.g. with "
                 "sklearn.preprocessing.OneHotEncoder or OrdinalEncoder."
             ) from None
-        if isinstance(error, ValueError) and "contains infinity" in message:
-            raise ValueError(
-                f"{message} Replace or remove the infinite values; finite values "
-                "too large for the dtype are counted as infinite, so scale those."
-            ) from None
         raise
+
+
+def _dtype_kind(X):
+    """numpy's kind code of X's dtype ("c" complex, "O" object, "U" text...),
+    or "" when X does not convert to one array (a ragged list, say)."""
+    if isinstance(X, torch.Tensor):
+        return "c" if X.is_complex() else "f"
+    if sp.issparse(X):
+        return X.dtype.kind
+    try:
+        return np.asarray(X).dtype.kind
+    except (ValueError, TypeError):
+        return ""
+
+
+def _first_non_number(X):
+    """The position and value of the first entry that float() refuses, or None.
+
+    Only called once validation has failed, so the loop costs nothing on good
+    input.
+    """
+    for index, value in np.ndenumerate(np.asarray(X, dtype=object)):
+        if isinstance(value, np.generic):
+            value = value.item()
+        if value is None:
+            continue  # numpy reads None as NaN, which is refused later
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return index, value
+    return None
 
 
 def checked_value_range(X, estimator):
@@ -81,17 +110,24 @@ def checked_value_range(X, estimator):
 
     Validate X with ``ensure_all_finite=False`` and call this instead: one
     pass over X finds the range, which the magnitude and unit-interval checks
-    reuse, and it is finite exactly when every value is. Only when it is not
-    does sklearn's own check run, for its messages.
+    reuse, and it is finite exactly when every value is. A NaN gets
+    scikit-learn's message, an infinity ours, which says what to do.
     """
     low, high = value_range(X)
-    if not (np.isfinite(low) and np.isfinite(high)):
-        with _clear_input_errors():
-            assert_all_finite(
-                X.data if sp.issparse(X) else X,
-                input_name="X",
-                estimator_name=type(estimator).__name__,
-            )
+    if np.isnan(low) or np.isnan(high):
+        # sklearn's message for NaN, with its advice on estimators that take
+        # them and on imputers.
+        assert_all_finite(
+            X.data if sp.issparse(X) else X,
+            input_name="X",
+            estimator_name=type(estimator).__name__,
+        )
+    if np.isinf(low) or np.isinf(high):
+        raise ValueError(
+            f"Input X contains infinity or a value too large for {X.dtype!r}. "
+            "Replace or remove the infinite values; finite values too large for "
+            "the dtype are counted as infinite, so scale those."
+        )
     return low, high
 
 
@@ -125,40 +161,6 @@ def check_magnitude(X, training, known_range=None):
         )
 
 
-def check_finite_weights(params, result, description, learning_rate):
-    """The loss of the last epoch is measured before its last step, which can
-    still overflow the weights: refuse to keep those."""
-    if all(np.isfinite(value).all() for value in params.values()):
-        return
-    where = f" of {description}" if description else ""
-    raise TrainingDivergedError(
-        f"Training diverged at epoch {result.n_iter}{where}: the weights became "
-        f"NaN or infinite. Lower learning_rate_init (it is {learning_rate:g}) or "
-        "rescale the input (e.g. with StandardScaler); the previous weights were "
-        "kept."
-    )
-
-
-def resolve_batch_size(batch_size, n_samples):
-    """The effective batch size: never more rows than there are."""
-    size = AUTO_BATCH_SIZE if batch_size == "auto" else batch_size
-    return max(1, min(size, n_samples))
-
-
-def check_corruption_level(corruption, level, name="corruption_level"):
-    """A probability must lie in [0, 1]; a standard deviation just be >= 0."""
-    if corruption not in CORRUPTIONS and corruption is not None:
-        raise ValueError(
-            f"corruption={corruption!r} is not supported; use one of "
-            f"{[*CORRUPTIONS, None]}."
-        )
-    if corruption in ("masking", "salt_and_pepper") and not 0 <= level <= 1:
-        raise ValueError(
-            f"{name}={level} is a probability for corruption={corruption!r} "
-            "and must be between 0 and 1."
-        )
-
-
 def value_range(X):
     """Minimum and maximum of a dense or sparse X (implicit zeros included).
 
@@ -176,22 +178,15 @@ def value_range(X):
 
 def _min_max(values):
     # torch.aminmax reads the array once, on every core; numpy's min and max
-    # read it twice, on one. Tensors (array API mode) stay on their device.
+    # read it twice, on one. as_tensor shares X's memory, read-only or not,
+    # without torch's warning; tensors (array API mode) stay on their device.
     if not isinstance(values, torch.Tensor):
-        values = torch.from_numpy(np.ascontiguousarray(values))
+        values = as_tensor(values, _CPU, values.dtype)
     low, high = torch.aminmax(values)
     return float(low), float(high)
 
 
-def feature_extremes(X):
-    """Per-feature minimum and maximum of a dense or sparse X, as float32."""
-    low, high = X.min(axis=0), X.max(axis=0)
-    if sp.issparse(X):
-        low, high = low.toarray().ravel(), high.toarray().ravel()
-    return np.asarray(low, dtype=np.float32), np.asarray(high, dtype=np.float32)
-
-
-def check_unit_interval(X, loss, what="X", known_range=None):
+def check_unit_interval(X, loss, known_range=None):
     """Cross-entropy compares with Bernoulli means, so X must lie in [0, 1].
 
     ``known_range``, X's ``(min, max)`` when already known, saves a pass.
@@ -201,7 +196,7 @@ def check_unit_interval(X, loss, what="X", known_range=None):
     low, high = known_range or value_range(X)
     if low < 0 or high > 1:
         raise ValueError(
-            f"loss='cross_entropy' needs {what} in the range [0, 1], but its "
+            "loss='cross_entropy' needs X in the range [0, 1], but its "
             f"values span [{low:.4g}, {high:.4g}]. Scale it with "
             "sklearn.preprocessing.MinMaxScaler, or use loss='mse'."
         )
@@ -213,26 +208,3 @@ def check_positive_weights(sample_weight):
         raise ValueError(
             "sample_weight sums to zero: at least one sample needs a positive weight."
         )
-
-
-def validation_split(n_samples, validation_fraction, random_state):
-    """Row indices of the training and validation parts, for early stopping.
-
-    Raises
-    ------
-    ValueError
-        When there are too few samples for both parts to be non-empty.
-    """
-    try:
-        return train_test_split(
-            np.arange(n_samples),
-            test_size=validation_fraction,
-            random_state=random_state,
-        )
-    except ValueError as error:
-        raise ValueError(
-            f"early_stopping=True cannot split {n_samples} sample(s) into "
-            f"training and validation parts (validation_fraction="
-            f"{validation_fraction}). Provide more samples or set "
-            "early_stopping=False."
-        ) from error

@@ -1,4 +1,5 @@
-"""Input handling shared by both estimators: sparse, pandas, array API."""
+"""Input handling shared by both estimators: validation once, fit_transform,
+sparse, pandas, array API."""
 
 import os
 import subprocess
@@ -14,15 +15,66 @@ import torch
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import FeatureUnion
 
+from skdae import _validation
+
 from .conftest import requires_cuda, small_dae, small_sdae
 
 pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
-_dae, _sdae = small_dae, small_sdae
+ESTIMATORS = [small_dae, small_sdae]
 
 
-ESTIMATORS = [_dae, _sdae]
+@pytest.fixture
+def validations(monkeypatch):
+    """The estimators whose X went through scikit-learn's validate_data."""
+    calls, validate = [], _validation._validate_data
+
+    def counted(estimator, X, **kwargs):
+        calls.append(type(estimator).__name__)
+        return validate(estimator, X, **kwargs)
+
+    monkeypatch.setattr(_validation, "_validate_data", counted)
+    return calls
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_x_is_validated_once_per_call(make, early_stopping, small_data, validations):
+    # Not again by a stack's layers, nor by fit_transform's transform step.
+    params = {"fine_tuning": "supervised"} if make is small_sdae else {}
+    model = make(early_stopping=early_stopping, **params)
+    y = np.arange(len(small_data)) % 2
+    calls = {
+        "fit": lambda: model.fit(small_data, y),
+        "transform": lambda: model.transform(small_data),
+        "fit_transform": lambda: model.fit_transform(small_data, y),
+        "partial_fit": lambda: model.partial_fit(small_data),
+        "score": lambda: model.score(small_data),
+    }
+    for name, call in calls.items():
+        validations.clear()
+        call()
+        assert validations == [type(model).__name__], name
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda X: X,
+        lambda X: X.astype(np.float64),
+        lambda X: (X * 4).astype(np.int64),
+        lambda X: sp.csr_matrix(X.astype(np.float64)),
+    ],
+    ids=["float32", "float64", "int64", "sparse"],
+)
+def test_fit_transform_equals_fit_then_transform(make, convert, small_data):
+    X = convert(small_data)
+    codes = make().fit_transform(X)
+    expected = make().fit(X).transform(X)
+    assert codes.dtype == expected.dtype
+    np.testing.assert_array_equal(codes, expected)
 
 
 @pytest.fixture
@@ -54,7 +106,7 @@ def test_sparse_input_matches_the_dense_path(make, to_sparse, sparse_data):
 def test_sparse_cross_entropy_range_counts_implicit_zeros():
     X = sp.csr_matrix(np.array([[0.5, 0.0], [0.0, 2.0]]))
     with pytest.raises(ValueError, match=r"values span \[0, 2\]"):
-        _dae(loss="cross_entropy").fit(X)
+        small_dae(loss="cross_entropy").fit(X)
 
 
 MEMORY_SCRIPT = textwrap.dedent("""
@@ -116,15 +168,15 @@ def test_column_transformer_and_feature_union(small_data):
     frame = pd.DataFrame(small_data, columns=[f"f{i}" for i in range(12)])
     columns = ColumnTransformer(
         [
-            ("dae", _dae(), ["f0", "f1", "f2", "f3"]),
-            ("sdae", _sdae(), ["f4", "f5", "f6", "f7", "f8"]),
+            ("dae", small_dae(), ["f0", "f1", "f2", "f3"]),
+            ("sdae", small_sdae(), ["f4", "f5", "f6", "f7", "f8"]),
         ]
     ).set_output(transform="pandas")
     out = columns.fit_transform(frame)
     assert out.shape == (60, 12)
     assert out.columns[0] == "dae__denoisingautoencoder0"
     assert out.columns[-1] == "sdae__stackeddenoisingautoencoder3"
-    union = FeatureUnion([("dae", _dae()), ("sdae", _sdae())])
+    union = FeatureUnion([("dae", small_dae()), ("sdae", small_sdae())])
     assert union.fit_transform(small_data).shape == (60, 12)
     assert union.get_feature_names_out()[8] == "sdae__stackeddenoisingautoencoder0"
 
@@ -173,7 +225,7 @@ def test_cuda_tensors_stay_on_the_gpu(make, small_data):
 def test_tensor_fit_and_validation_in_array_api_mode(small_data):
     X = torch.as_tensor(small_data, dtype=torch.float64)
     with sklearn.config_context(array_api_dispatch=True):
-        model = _dae().fit(X)
+        model = small_dae().fit(X)
         assert model.transform(X).dtype == torch.float64
         with pytest.raises(ValueError, match="12 features"):
             model.transform(X[:, :5])
@@ -187,7 +239,7 @@ def test_tensor_fit_and_validation_in_array_api_mode(small_data):
 @array_api
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=requires_cuda)])
 def test_scoring_tensors_checks_the_cross_entropy_range(small_data, device):
-    model = _dae(loss="cross_entropy").fit(small_data)
+    model = small_dae(loss="cross_entropy").fit(small_data)
     X = torch.as_tensor(small_data, device=device)
     with sklearn.config_context(array_api_dispatch=True):
         assert model.score_samples(X).device == X.device
@@ -196,5 +248,5 @@ def test_scoring_tensors_checks_the_cross_entropy_range(small_data, device):
 
 
 def test_tensors_without_array_api_mode_give_numpy(small_data):
-    model = _dae().fit(torch.as_tensor(small_data))
+    model = small_dae().fit(torch.as_tensor(small_data))
     assert isinstance(model.transform(torch.as_tensor(small_data)), np.ndarray)

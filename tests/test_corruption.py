@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 import torch
 
-from skdae._corruption import Corruption, _mask_from_int16, _mask_from_uniform
+from skdae._corruption import (
+    Corruption,
+    _mask_from_int16,
+    _mask_from_uniform,
+    check_corruption,
+)
 
 from .conftest import requires_cuda
 
@@ -112,3 +117,23 @@ def test_clean_batch_is_not_modified_and_noise_is_seeded(kind):
     assert torch.equal(first, second)
     assert not torch.equal(first, third)
     assert not np.shares_memory(first.numpy(), x.numpy())
+
+
+@pytest.mark.parametrize(
+    "kind, level, message",
+    [
+        ("blur", 0.1, r"corruption='blur' is not supported; use one of \['masking'"),
+        ("masking", 1.5, r"^corruption_level\[2\]=1\.5 is a probability"),
+        ("salt_and_pepper", -0.1, r"between 0 and 1"),
+    ],
+)
+def test_unknown_processes_and_probabilities_outside_0_1_are_refused(
+    kind, level, message
+):
+    with pytest.raises(ValueError, match=message):
+        check_corruption(kind, level, name="corruption_level[2]")
+
+
+@pytest.mark.parametrize("kind, level", [(None, 5.0), ("gaussian", 3.0)])
+def test_a_standard_deviation_may_exceed_one(kind, level):
+    check_corruption(kind, level)

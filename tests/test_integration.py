@@ -16,12 +16,12 @@ from .conftest import small_dae, small_sdae
 pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
-_dae, _sdae = small_dae, small_sdae
-
-
 def _fitted(digits):
     X, _, y, _ = digits
-    return [_dae(tied_weights=False).fit(X), _sdae(fine_tuning="supervised").fit(X, y)]
+    return [
+        small_dae(tied_weights=False).fit(X),
+        small_sdae(fine_tuning="supervised").fit(X, y),
+    ]
 
 
 def _pickled_names(payload):
@@ -82,7 +82,7 @@ def dask_client():
     cluster.close()
 
 
-@pytest.mark.parametrize("make", [_dae, _sdae])
+@pytest.mark.parametrize("make", [small_dae, small_sdae])
 def test_partial_fit_under_dask_ml_incremental(dask_client, make, digits):
     import dask.array as da
     from dask_ml.wrappers import Incremental
@@ -103,7 +103,7 @@ def test_grid_search_through_joblib_dask_backend(dask_client, digits):
 
     X, _, y, _ = digits
     search = GridSearchCV(
-        make_pipeline(_dae(), LogisticRegression(max_iter=300)),
+        make_pipeline(small_dae(), LogisticRegression(max_iter=300)),
         {"denoisingautoencoder__corruption_level": [0.1, 0.4]},
         cv=2,
     )
@@ -118,27 +118,29 @@ def test_stack_sample_weight_zero_removes_samples(digits):
     rng = np.random.RandomState(0)
     weights = np.r_[np.ones(300), np.zeros(50)]
     models = [
-        _sdae().fit(np.vstack([X, rng.uniform(size=(50, 64))]), sample_weight=weights)
+        small_sdae().fit(
+            np.vstack([X, rng.uniform(size=(50, 64))]), sample_weight=weights
+        )
         for _ in range(2)
     ]
     np.testing.assert_array_equal(models[0].transform(X), models[1].transform(X))
 
 
-@pytest.mark.parametrize("make", [_dae, _sdae])
+@pytest.mark.parametrize("make", [small_dae, small_sdae])
 def test_verbose_two_prints_each_epoch_and_zero_is_silent(make, small_data, capsys):
     make(verbose=0).fit(small_data)
     assert capsys.readouterr() == ("", "")
     make(verbose=2).fit(small_data)
     lines = capsys.readouterr().out.strip().splitlines()
     assert sum("epoch 1, loss = " in line for line in lines) >= 1
-    if make is _sdae:
+    if make is small_sdae:
         prefixes = {line.split(":")[0] for line in lines}
         assert prefixes == {"layer 1/2", "layer 2/2", "fine-tuning"}
         assert len(lines) == 9
 
 
 def test_verbose_one_shows_a_progress_bar_per_layer(small_data, capsys):
-    _sdae(verbose=1).fit(small_data)
+    small_sdae(verbose=1).fit(small_data)
     err = capsys.readouterr().err
     for name in ("layer 1/2", "layer 2/2", "fine-tuning"):
         assert name in err and "3/3" in err

@@ -5,19 +5,35 @@ import torch
 from skdae._modules import AutoencoderLayer, init_layer_params, reconstruction_loss
 
 
+def _data(n_samples=40, n_features=6, seed=0):
+    return (
+        np.random.RandomState(seed)
+        .uniform(size=(n_samples, n_features))
+        .astype(np.float32)
+    )
+
+
 def _layer(tied=True, activation="sigmoid", loss="mse"):
-    params = init_layer_params(6, 4, activation, tied, np.random.RandomState(0))
+    params = init_layer_params(
+        _data(), 4, activation, loss, tied, np.random.RandomState(0)
+    )
     return AutoencoderLayer(params, activation, loss, torch.device("cpu"))
 
 
 def test_init_shapes_and_ranges():
-    params = init_layer_params(30, 10, "sigmoid", False, np.random.RandomState(0))
-    bound = 4 * np.sqrt(6 / 40)
+    X = _data(n_features=30)
+    params = init_layer_params(X, 10, "sigmoid", "mse", False, np.random.RandomState(0))
+    bound = np.sqrt(6 / 40)
     assert params["components_"].shape == (10, 30)
-    assert params["decoder_components_"].shape == (10, 30)
+    assert not params["decoder_components_"].any()
     assert np.abs(params["components_"]).max() <= bound
     assert np.abs(params["components_"]).max() > 0.9 * bound
-    assert not params["intercept_hidden_"].any()
+    # Each unit's input is centred on the data's mean.
+    np.testing.assert_allclose(
+        params["intercept_hidden_"], -params["components_"] @ X.mean(axis=0), atol=1e-5
+    )
+    # An untied decoder starts at zero, its biases at the mean.
+    np.testing.assert_allclose(params["intercept_visible_"], X.mean(axis=0), rtol=1e-5)
     assert all(value.dtype == np.float32 for value in params.values())
 
 
@@ -68,7 +84,7 @@ def test_untied_layer_has_its_own_decoder():
 def test_encode_applies_activation(activation, expected):
     layer = _layer(activation=activation)
     x = torch.randn(4, 6)
-    z = x.numpy() @ layer.weight.detach().numpy().T
+    z = x.numpy() @ layer.weight.detach().numpy().T + layer.hidden_bias.detach().numpy()
     np.testing.assert_allclose(
         layer.encode(x).detach().numpy(), expected(z), rtol=1e-5, atol=1e-6
     )
@@ -85,6 +101,27 @@ def test_cross_entropy_matches_the_formula_and_is_stable():
         torch.tensor([[200.0]]), torch.tensor([[0.0]]), "cross_entropy"
     )
     assert torch.isfinite(extreme) and abs(extreme.item() - 200.0) < 1e-3
+
+
+def test_cross_entropy_gradient_is_sigmoid_minus_target_everywhere():
+    # z = 0 included, where relu's and abs's subgradients would mislead.
+    logits = torch.tensor(
+        [[0.0, 1e-8, -1e-8, 3.0, -3.0, 40.0, -40.0]], dtype=torch.float64
+    ).repeat(3, 1)
+    logits.requires_grad_(True)
+    x = torch.tensor([[0.0], [0.3], [1.0]], dtype=torch.float64).expand_as(logits)
+    reconstruction_loss(logits, x, "cross_entropy").backward()
+    expected = torch.sigmoid(logits.detach()) - x
+    torch.testing.assert_close(logits.grad, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_stays_exact_when_reconstruction_is_confident():
+    # -log(sigmoid(30)) is about 9.4e-14: float32 keeps it to 6 digits,
+    # where 1 - sigmoid(30) would round to 0.
+    value = reconstruction_loss(
+        torch.tensor([[30.0]]), torch.tensor([[1.0]]), "cross_entropy"
+    )
+    assert value.item() == pytest.approx(np.log1p(np.exp(-30.0)), rel=1e-5)
 
 
 def test_mse_is_half_the_squared_error_and_weights_apply():

@@ -1,18 +1,20 @@
-"""Saved models: a truncated or corrupted one is refused with a clear error."""
+"""Saved models: a sound one loads and trains on, a corrupted one is refused
+with a clear error."""
 
 import copy
-import io
 import pickle
 import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from skdae import DenoisingAutoencoder, StackedDenoisingAutoencoder
 from skdae._persistence import CorruptedStateError, restored_on_error
 
 X = np.random.RandomState(0).uniform(size=(20, 5)).astype(np.float32)
+Y = np.arange(20) % 2
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,7 @@ def models():
                 fine_tune_max_iter=2,
                 random_state=0,
                 device="cpu",
-            ).fit(X, np.arange(20) % 2),
+            ).fit(X, Y),
         }
 
 
@@ -42,23 +44,22 @@ def _reloaded(estimator, change):
 
 
 @pytest.mark.parametrize("kind", ["dae", "sdae"])
-def test_a_sound_model_round_trips(models, kind):
+def test_a_sound_model_round_trips_and_trains_on(models, kind):
     restored = pickle.loads(pickle.dumps(models[kind]))
     np.testing.assert_array_equal(restored.transform(X), models[kind].transform(X))
+    # The solver and random states came along: training goes on exactly as it
+    # does without the round trip.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        never_saved = clone(models[kind]).fit(X, Y).partial_fit(X)
+    restored.partial_fit(X)
+    assert restored.n_iter_ == never_saved.n_iter_ == models[kind].n_iter_ + 1
+    np.testing.assert_array_equal(restored.transform(X), never_saved.transform(X))
 
 
 def test_an_unfitted_model_round_trips():
     restored = pickle.loads(pickle.dumps(StackedDenoisingAutoencoder((3,))))
     assert restored.get_params()["hidden_layer_sizes"] == (3,)
-
-
-@pytest.mark.parametrize("kind", ["dae", "sdae"])
-def test_every_truncation_is_an_error_not_a_model(models, kind):
-    data = pickle.dumps(models[kind])
-    step = max(1, len(data) // 400)
-    for size in range(0, len(data), step):
-        with pytest.raises((pickle.UnpicklingError, EOFError, ValueError)):
-            pickle.load(io.BytesIO(data[:size]))
 
 
 def _set(name, value):
@@ -165,10 +166,6 @@ def test_a_corrupted_layer_inside_a_stack_is_refused(models):
         match=r"^Cannot load this DenoisingAutoencoder: components_ contains NaN",
     ):
         _reloaded(models["sdae"], _in_layer(1, _nan_in("components_")))
-
-
-def test_the_error_is_a_value_error():
-    assert issubclass(CorruptedStateError, ValueError)
 
 
 def test_restored_on_error_puts_every_attribute_back(models):

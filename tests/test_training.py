@@ -17,8 +17,9 @@ CPU = torch.device("cpu")
 
 
 def _layer(n_features=5, n_components=3):
+    X = np.random.RandomState(1).uniform(size=(20, n_features)).astype(np.float32)
     params = init_layer_params(
-        n_features, n_components, "sigmoid", True, np.random.RandomState(0)
+        X, n_components, "sigmoid", "mse", True, np.random.RandomState(0)
     )
     return AutoencoderLayer(params, "sigmoid", "mse", CPU)
 
@@ -60,7 +61,9 @@ def test_training_lowers_the_loss_and_counts_epochs():
     X = np.random.RandomState(0).uniform(size=(64, 5)).astype(np.float32)
     result = _run(_layer(), TrainingSet(X, CPU), max_iter=30)
     assert result.n_iter == 30 and len(result.loss_curve) == 30
-    assert result.loss_curve[-1] < 0.5 * result.loss_curve[0]
+    # The layer starts near the mean predictor and ends well below it.
+    mean_predictor_loss = 0.5 * ((X - X.mean(axis=0)) ** 2).sum(axis=1).mean()
+    assert result.loss_curve[-1] < 0.75 * mean_predictor_loss
     assert not result.converged
 
 
