@@ -28,6 +28,7 @@ from skdae._modules import AutoencoderLayer, init_layer_params
 
 from ._common import plot_path, print_table, verdict, write_json
 from .data import DataUnavailable, load_adult, load_sms_spam, reference_split
+from .quality import plot_scores
 
 # The defaults before issue 11, passed explicitly to measure them side by side.
 OLD_DAE = dict(
@@ -286,7 +287,11 @@ def run(args):
             print(f"  skipping {name}: {error}")
     _report(results)
     write_json("defaults", results, args.results)
-    _plot(results["mnist"], plot_path("defaults", args.results))
+    plot_scores(
+        results["mnist"],
+        plot_path("defaults", args.results),
+        "MNIST reference split: skdae at its defaults",
+    )
     return results
 
 
@@ -379,24 +384,3 @@ def _goal_rows(results):
         ],
         ["5 initial error / mean's", initial_ratio, "<= 1", verdict(initial_ratio, 1)],
     ]
-
-
-def _plot(scores, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = list(scores)
-    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
-    left.barh(names, [scores[n]["accuracy"] for n in names])
-    left.set_xlim(0.85, 1.0)
-    left.set_xlabel("test accuracy (StandardScaler + LogisticRegression)")
-    right.barh(names, [scores[n]["fit_seconds"] for n in names], color="tab:orange")
-    right.set_xlabel("fit time of the pipeline (s)")
-    left.invert_yaxis()
-    figure.suptitle("MNIST reference split: skdae at its defaults")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    print(f"wrote {path}")

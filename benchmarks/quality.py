@@ -182,7 +182,7 @@ def run(args):
     }
     _summary(results)
     write_json("quality", results, args.results)
-    _plot_scores(scores, plot_path("quality", args.results))
+    plot_scores(scores, plot_path("quality", args.results))
     return results
 
 
@@ -217,7 +217,10 @@ def _summary(results):
     print_table("Quality goals", ["goal", "figure", "goal", "verdict"], rows)
 
 
-def _plot_scores(scores, path):
+def plot_scores(
+    scores, path, title="MNIST reference split: feature quality and fit time"
+):
+    """Bar charts of each representation's accuracy and fit time."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -231,7 +234,7 @@ def _plot_scores(scores, path):
     right.barh(names, [scores[n]["fit_seconds"] for n in names], color="tab:orange")
     right.set_xlabel("fit time of the representation (s)")
     left.invert_yaxis()
-    figure.suptitle("MNIST reference split: feature quality and fit time")
+    figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
