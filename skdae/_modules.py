@@ -207,10 +207,6 @@ class AutoencoderLayer(nn.Module):
         """Reconstruction logits of a (corrupted) batch."""
         return self.decode_logits(self.encode(x))
 
-    def training_loss(self, x_corrupted, x, sample_weight=None):
-        """Summed loss of reconstructing ``x`` from ``x_corrupted``."""
-        return reconstruction_loss(self(x_corrupted), x, self.loss, sample_weight)
-
     def weight_matrices(self):
         """The parameters that L2 regularisation applies to."""
         return [self.weight] + ([] if self.tied else [self.decoder_weight])
@@ -345,10 +341,6 @@ class DeepAutoencoder(nn.Module):
     def forward(self, x):
         """Reconstruction logits of a (corrupted) batch."""
         return self.decode_logits(self.encode(x))
-
-    def training_loss(self, x_corrupted, x, sample_weight=None):
-        """Summed loss of reconstructing ``x`` from ``x_corrupted``."""
-        return reconstruction_loss(self(x_corrupted), x, self.loss, sample_weight)
 
     def weight_matrices(self):
         """The parameters that L2 regularisation applies to."""

@@ -16,6 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from ._device import as_tensor, rows_as_tensor
+from ._modules import reconstruction_loss
 
 
 class TrainingDivergedError(ValueError):
@@ -108,7 +109,8 @@ def denoising_objective(module, corruption, generator):
     Parameters
     ----------
     module : AutoencoderLayer or DeepAutoencoder
-        Provides ``training_loss(x_corrupted, x, weight)``.
+        Maps a batch to reconstruction logits; its ``loss`` names the
+        reconstruction loss.
     corruption : Corruption
     generator : torch.Generator
         The source of the corruption noise.
@@ -119,7 +121,8 @@ def denoising_objective(module, corruption, generator):
     """
 
     def objective(x, target, weight):
-        return module.training_loss(corruption(x, generator), x, weight)
+        logits = module(corruption(x, generator))
+        return reconstruction_loss(logits, x, module.loss, weight)
 
     return objective
 
