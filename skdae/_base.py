@@ -1,10 +1,13 @@
 """What both estimators share: parameters, validation at the boundary, inference.
 
 A subclass provides ``_fit(X, y, sample_weight, dtype)``, which validates X
-once (as ``_validate_training_data``), trains, and returns the validated X;
-``_inference_model(device, dtype)``, a torch module with ``encode``,
-``decode_logits``, ``output``, ``forward`` and ``loss`` (one layer, or the
-whole stack); and ``_code_size``, the width of ``transform``'s output.
+once (as ``_validate_training_data``), trains, and returns the validated X
+and whether it has missing entries; ``_inference_model(device, dtype,
+missing)``, a torch module with ``encode``, ``decode_logits``, ``output``,
+``forward``, ``loss`` and ``missing`` (one layer, or the whole stack); and
+``_code_size``, the width of ``transform``'s output.
+
+Missing entries (NaN) are handled by the rule of ``skdae._missing``.
 """
 
 from numbers import Integral, Real
@@ -83,7 +86,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to encode. Under ``sklearn.config_context(
+            Data to encode; a missing entry (NaN) enters the encoder as its
+            feature's mean in fit. Under ``sklearn.config_context(
             array_api_dispatch=True)`` a torch tensor gives a tensor on its
             own device.
 
@@ -92,8 +96,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         codes : ndarray of shape (n_samples, n_codes)
             float32 for float32 input, float64 otherwise.
         """
-        X, device = self._validate_inference_data(X)
-        return self._encode(X, device)
+        X, device, missing = self._validate_inference_data(X)
+        return self._encode(X, device, missing)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None, sample_weight=None):
@@ -102,7 +106,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+            Training data; NaN marks a missing entry, as in ``fit``.
         y : array-like of shape (n_samples,), default=None
             As in ``fit``.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -119,9 +123,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return self.fit(X, y, sample_weight=sample_weight).transform(X)
         # Validated in the precision that transform computes in, and trained on
         # a float32 copy of it.
-        X = self._fit(X, y, sample_weight, dtype=_INFERENCE_DTYPES)
+        X, missing = self._fit(X, y, sample_weight, dtype=_INFERENCE_DTYPES)
         device = resolve_device(self.device)
-        return self._encode(inference_precision(X, device), device)
+        return self._encode(inference_precision(X, device), device, missing)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -151,7 +155,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to score.
+            Data to score. A missing entry (NaN) enters the encoder as its
+            feature's mean in fit and is left out of the loss, so only the
+            observed entries count: an entirely missing row scores 0.
 
         Returns
         -------
@@ -159,8 +165,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             Minus each sample's reconstruction loss (higher is better), in
             the input's precision.
         """
-        X, device = self._validate_inference_data(X, unit_interval=True)
-        model = self._inference_model(device, X.dtype)
+        X, device, missing = self._validate_inference_data(X, unit_interval=True)
+        model = self._inference_model(device, X.dtype, missing)
         return -apply_in_chunks(per_sample_loss(model), X, device)
 
     def score(self, X, y=None):
@@ -169,7 +175,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to score.
+            Data to score; missing entries (NaN) as in ``score_samples``.
         y : None
             Ignored.
 
@@ -183,8 +189,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return float(scores.double().mean())
         return float(np.mean(scores, dtype=np.float64))
 
-    def _encode(self, X, device):
-        model = self._inference_model(device, X.dtype)
+    def _encode(self, X, device, missing=False):
+        model = self._inference_model(device, X.dtype, missing)
         return apply_in_chunks(model.encode, X, device)
 
     @property
@@ -196,6 +202,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         # Inference runs in the input's precision; training in float32.
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = True
         return tags
 
     def _validate_training_data(
@@ -204,10 +211,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """X and its weights checked for training: once per call, here.
 
         X comes back in ``dtype`` (float32, which training uses, or the
-        inference precisions for ``fit_transform``), C-ordered or CSR.
-        ``fix_loss`` sets ``loss_``, resolving ``loss="auto"`` from X's range
-        (every ``fit``, and the first ``partial_fit``); otherwise X is checked
-        against the ``loss_`` fixed earlier.
+        inference precisions for ``fit_transform``), C-ordered or CSR, with
+        its weights and whether it has missing entries (NaN).
+        ``fix_loss`` sets ``loss_``, resolving ``loss="auto"`` from the range
+        of X's observed values (every ``fit``, and the first
+        ``partial_fit``); otherwise X is checked against the ``loss_`` fixed
+        earlier.
         """
         X = validate_data(
             self,
@@ -218,7 +227,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             reset=reset,
             ensure_all_finite=False,
         )
-        known_range = checked_value_range(X, self)
+        known_range = checked_value_range(X, self, allow_missing=True)
         if fix_loss:
             self.loss_ = resolve_loss(self.loss, known_range)
         check_unit_interval(X, self.loss_, known_range=known_range)
@@ -229,11 +238,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 _to_host(sample_weight), X, dtype=np.float32, ensure_non_negative=True
             )
             check_positive_weights(sample_weight)
-        return X, sample_weight
+        return X, sample_weight, known_range.has_missing
 
     def _validate_inference_data(self, X, unit_interval=False):
-        """X checked against the fit, in its inference precision, and the
-        device to compute on: the tensor's own in array API mode.
+        """X checked against the fit, in its inference precision, the device
+        to compute on (the tensor's own in array API mode), and whether X has
+        missing entries (NaN).
 
         ``unit_interval=True`` also checks that X lies in [0, 1] when the loss
         is cross-entropy (for scoring), from the same pass over X.
@@ -241,11 +251,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         check_is_fitted(self)
         if _dispatches_torch(X):
             X = validate_data(
-                self, X, dtype=(torch.float64, torch.float32), reset=False
+                self,
+                X,
+                dtype=(torch.float64, torch.float32),
+                reset=False,
+                ensure_all_finite=False,
             )
+            known_range = checked_value_range(X, self, allow_missing=True)
             if unit_interval:
-                check_unit_interval(X, self.loss_)
-            return X, X.device
+                check_unit_interval(X, self.loss_, known_range=known_range)
+            return X, X.device, known_range.has_missing
         device = resolve_device(self.device)
         X = validate_data(
             self,
@@ -257,11 +272,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             ensure_all_finite=False,
         )
         X = inference_precision(X, device)
-        known_range = checked_value_range(X, self)
+        known_range = checked_value_range(X, self, allow_missing=True)
         check_magnitude(X, training=False, known_range=known_range)
         if unit_interval:
             check_unit_interval(X, self.loss_, known_range=known_range)
-        return X, device
+        return X, device, known_range.has_missing
 
     def _validate_codes(self, X):
         check_is_fitted(self)
@@ -300,5 +315,5 @@ def resolve_loss(loss, value_range):
     otherwise; an explicit loss is kept."""
     if loss != "auto":
         return loss
-    low, high = value_range
+    low, high, _ = value_range
     return "cross_entropy" if low >= 0 and high <= 1 else "mse"

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-CORRUPTIONS = ("masking", "gaussian", "salt_and_pepper")
+CORRUPTIONS = ("masking", "gaussian", "salt_and_pepper", "swap")
 
 
 def check_corruption(kind, level, name="corruption_level"):
@@ -27,7 +27,7 @@ def check_corruption(kind, level, name="corruption_level"):
         raise ValueError(
             f"corruption={kind!r} is not supported; use one of {[*CORRUPTIONS, None]}."
         )
-    if kind in ("masking", "salt_and_pepper") and not 0 <= level <= 1:
+    if kind in ("masking", "salt_and_pepper", "swap") and not 0 <= level <= 1:
         raise ValueError(
             f"{name}={level} is a probability for corruption={kind!r} "
             "and must be between 0 and 1."
@@ -39,13 +39,16 @@ class Corruption:
 
     Parameters
     ----------
-    kind : {"masking", "gaussian", "salt_and_pepper"} or None
+    kind : {"masking", "gaussian", "salt_and_pepper", "swap"} or None
         ``"masking"`` sets each input to 0 with probability ``level``;
         ``"gaussian"`` adds ``N(0, level**2)`` noise; ``"salt_and_pepper"``
         sets each input, with probability ``level``, to its feature's minimum
-        or maximum (each half the time); ``None`` leaves the input as it is.
+        or maximum (each half the time); ``"swap"`` gives each input, with
+        probability ``level``, the value of the same feature in another row
+        of the batch (one of positive weight); ``None`` leaves the input as
+        it is.
     level : float
-        Probability (masking, salt and pepper) or standard deviation
+        Probability (masking, salt and pepper, swap) or standard deviation
         (gaussian).
     feature_min, feature_max : torch.Tensor of shape (n_features,), optional
         Per-feature extremes seen in fit; required for salt and pepper.
@@ -64,14 +67,20 @@ class Corruption:
         """Whether this process leaves every input unchanged."""
         return self.kind is None or self.level == 0.0
 
-    def __call__(self, x, generator):
-        """Return a corrupted copy of the batch ``x``."""
+    def __call__(self, x, generator, weight=None):
+        """Return a corrupted copy of the batch ``x``.
+
+        ``weight``, the rows' sample weights, keeps rows of weight zero from
+        lending their values to swap noise.
+        """
         if self.is_identity:
             return x
         if self.kind == "masking":
             return _mask(x, self.level, generator)
         if self.kind == "gaussian":
             return _add_gaussian(x, self.level, generator)
+        if self.kind == "swap":
+            return _swap(x, self.level, weight, generator)
         return _salt_and_pepper(
             x, self.level, self.feature_min, self.feature_max, generator
         )
@@ -133,3 +142,30 @@ def _salt_and_pepper(x, level, feature_min, feature_max, generator):
     u = _uniform(x, generator)
     corrupted = torch.where(u < level / 2, feature_min, feature_max)
     return torch.where(u < level, corrupted, x)
+
+
+def _swap(x, level, weight, generator):
+    """Swap noise: with probability ``level``, an entry takes the value that
+    its column has in another row of the batch, drawn uniformly among the rows
+    of positive weight.
+
+    One uniform draw per entry decides both whether it is swapped
+    (``u < level``) and, given that it is, from which row: ``u / level`` is
+    then uniform in [0, 1) and picks one of the ``m - 1`` other eligible rows.
+    Every step runs on the batch's device without a host synchronisation.
+    """
+    u = _uniform(x, generator)
+    eligible = (
+        torch.ones(x.shape[0], dtype=torch.bool, device=x.device)
+        if weight is None
+        else weight > 0
+    )
+    # The eligible rows first, in order; each row's rank among them (a row of
+    # weight zero, whose loss counts for nothing, gets its predecessor's).
+    order = torch.argsort((~eligible).to(torch.int8), stable=True)
+    n_eligible = eligible.sum().clamp(min=1)
+    rank = torch.cumsum(eligible, 0) - 1
+    offset = (u * ((n_eligible - 1) / level)).long() + 1
+    offset = torch.minimum(offset, (n_eligible - 1).clamp(min=1))
+    donors = order[torch.remainder(rank.unsqueeze(1) + offset, n_eligible)]
+    return torch.where(u < level, torch.gather(x, 0, donors), x)

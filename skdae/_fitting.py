@@ -206,15 +206,31 @@ def validation_split(n_samples, validation_fraction, random_state):
 
 
 def feature_extremes(X):
-    """Per-feature minimum and maximum of X, as float32 arrays.
+    """Per-feature minimum and maximum of X's observed values, as float32
+    arrays: NaN only for a feature with no observed value.
 
     X is dense, sparse, or a tensor (a stack's codes, reduced on their
     device: only the two vectors come back to the host).
     """
     if isinstance(X, torch.Tensor):
         low, high = (to_numpy(values) for values in torch.aminmax(X, dim=0))
+    elif sp.issparse(X):
+        low, high = _sparse_extremes(X)
     else:
-        low, high = X.min(axis=0), X.max(axis=0)
-        if sp.issparse(X):
-            low, high = low.toarray().ravel(), high.toarray().ravel()
+        # fmin and fmax skip NaN, where min and max would return it.
+        low, high = np.fmin.reduce(X, axis=0), np.fmax.reduce(X, axis=0)
     return np.asarray(low, dtype=np.float32), np.asarray(high, dtype=np.float32)
+
+
+def _sparse_extremes(X):
+    """Per-column extremes of a sparse X whose stored values may be NaN."""
+    missing = np.isnan(X.data)
+    extremes = []
+    for reduce, skipped in (("min", np.inf), ("max", -np.inf)):
+        values = X
+        if missing.any():
+            values = X.copy()
+            values.data[missing] = skipped
+        extreme = getattr(values, reduce)(axis=0).toarray().ravel()
+        extremes.append(np.where(np.isinf(extreme), np.nan, extreme))
+    return extremes

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._device import as_tensor, params_to_numpy
+from ._missing import column_means, fill_missing, fill_missing_rows, observed_entries
 
 ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
@@ -48,8 +49,9 @@ def init_layer_params(
 
     Parameters
     ----------
-    X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
-        The training data (float32).
+    X : ndarray, scipy sparse matrix or torch.Tensor of shape \
+            (n_samples, n_features)
+        The training data (float32), NaN where an entry is missing.
     n_components : int
     activation : str
     loss : {"cross_entropy", "mse"}
@@ -61,8 +63,14 @@ def init_layer_params(
     Returns
     -------
     params : dict of str to ndarray
-        ``components_``, ``intercept_hidden_``, ``intercept_visible_`` and,
-        when untied, ``decoder_components_``.
+        ``components_``, ``intercept_hidden_``, ``intercept_visible_``,
+        ``feature_means_`` (the value of a missing entry, see
+        ``skdae._missing``) and, when untied, ``decoder_components_``.
+
+    Raises
+    ------
+    ValueError
+        When a column of X has no observed entry.
     """
     n_features = X.shape[1]
     bound = np.sqrt(6.0 / (n_features + n_components))
@@ -70,14 +78,17 @@ def init_layer_params(
     weight_of_rows = (
         np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight)
     )
-    mean = _column_mean(X, weight_of_rows)
+    mean = column_means(X, weight_of_rows)
     params = {
         "components_": weight.astype(np.float32),
         "intercept_hidden_": (-weight @ mean).astype(np.float32),
+        "feature_means_": mean.astype(np.float32),
     }
     if tied:
         params["components_"] = _cap_gain(params["components_"])
-        mean_code = _mean_code(X, weight_of_rows, params, activation, random_state)
+        mean_code = _mean_code(
+            X, weight_of_rows, params, activation, random_state, mean
+        )
         offset = mean_code @ params["components_"]
     else:
         params["decoder_components_"] = np.zeros_like(params["components_"])
@@ -110,15 +121,6 @@ def _cap_gain(weight):
 _MAX_TIED_GAIN = 2.0
 
 
-def _column_mean(X, weight):
-    """The weighted column mean of X (array, sparse matrix or tensor)."""
-    if isinstance(X, torch.Tensor):
-        weight = torch.as_tensor(weight, dtype=X.dtype).to(X.device)
-        return (weight @ X).double().cpu().numpy() / float(weight.sum())
-    # ``weight @ X`` serves dense and sparse X alike.
-    return np.asarray(weight @ X, dtype=np.float64).ravel() / weight.sum()
-
-
 def _mean_output_logit(mean, loss):
     """The decoder logits whose output is ``mean``."""
     if loss != "cross_entropy":
@@ -128,11 +130,12 @@ def _mean_output_logit(mean, loss):
     return np.log(mean) - np.log1p(-mean)
 
 
-def _mean_code(X, weight, params, activation, random_state):
+def _mean_code(X, weight, params, activation, random_state, feature_means):
     """The weighted mean code of a new layer, over a sample of the rows.
 
     X may be a tensor (a stack's codes, on their device): then the sample
-    stays there and only the mean comes back.
+    stays there and only the mean comes back. Missing entries take their
+    feature's mean, as the encoder gives them.
     """
     rows = np.flatnonzero(weight > 0)
     if len(rows) > _INIT_ROWS:
@@ -146,7 +149,8 @@ def _mean_code(X, weight, params, activation, random_state):
     else:
         device = torch.device("cpu")
         # A sparse sample stays sparse: its product with the weights is dense.
-        preactivation = torch.from_numpy(np.asarray(X[rows] @ components.T) + bias)
+        sample = fill_missing_rows(X[rows], feature_means)
+        preactivation = torch.from_numpy(np.asarray(sample @ components.T) + bias)
     row_weight = as_tensor(weight[rows], device, np.float64)
     with torch.inference_mode():
         codes = ACTIVATIONS[activation](preactivation).double()
@@ -171,12 +175,21 @@ class AutoencoderLayer(nn.Module):
     device : torch.device
     dtype : {numpy.float32, numpy.float64}, default=numpy.float32
         float32 for training; inference follows the input's precision.
+    missing : bool, default=False
+        Whether its input may hold NaN: the encoder then fills each with
+        ``params["feature_means_"]`` and the loss leaves them out (see
+        ``skdae._missing``). Off, the module spends no pass on them.
     """
 
-    def __init__(self, params, activation, loss, device, dtype=np.float32):
+    def __init__(
+        self, params, activation, loss, device, dtype=np.float32, missing=False
+    ):
         super().__init__()
         self.activation = activation
         self.loss = loss
+        self.fill = (
+            as_tensor(params["feature_means_"], device, dtype) if missing else None
+        )
         self.weight = _parameter(params["components_"], device, dtype)
         self.hidden_bias = _parameter(params["intercept_hidden_"], device, dtype)
         self.visible_bias = _parameter(params["intercept_visible_"], device, dtype)
@@ -190,8 +203,15 @@ class AutoencoderLayer(nn.Module):
         """Whether the decoder reuses the encoder's weights."""
         return self.decoder_weight is None
 
+    @property
+    def missing(self):
+        """Whether the input may hold missing entries (NaN)."""
+        return self.fill is not None
+
     def encode(self, x):
         """The code h of a batch of inputs."""
+        if self.fill is not None:
+            x = fill_missing(x, self.fill)
         return ACTIVATIONS[self.activation](F.linear(x, self.weight, self.hidden_bias))
 
     def decode_logits(self, h):
@@ -229,14 +249,16 @@ def _parameter(array, device, dtype=np.float32):
     return nn.Parameter(as_tensor(array, device, dtype).clone())
 
 
-def reconstruction_loss(logits, target, loss, weight=None, reduction="sum"):
+def reconstruction_loss(
+    logits, target, loss, weight=None, reduction="sum", missing=False
+):
     """Per-sample reconstruction loss, from the decoder's logits.
 
     Parameters
     ----------
     logits : torch.Tensor of shape (n_samples, n_features)
     target : torch.Tensor of shape (n_samples, n_features)
-        The clean input.
+        The clean input; with ``missing``, its NaN entries add nothing.
     loss : {"cross_entropy", "mse"}
         Cross-entropy ``-sum_d [x log x^ + (1 - x) log(1 - x^)]`` computed
         stably from the logits, or ``1/2 sum_d (x^ - x)^2``.
@@ -245,15 +267,21 @@ def reconstruction_loss(logits, target, loss, weight=None, reduction="sum"):
     reduction : {"sum", "none"}
         ``"sum"`` returns the (weighted) sum over samples, ``"none"`` the
         vector of per-sample losses.
+    missing : bool, default=False
+        Whether ``target`` may hold NaN, the missing entries.
 
     Returns
     -------
     loss : torch.Tensor
     """
+    if missing:
+        target, observed = observed_entries(target)
     if loss == "cross_entropy":
         elementwise = cross_entropy_from_logits(logits, target)
     else:
         elementwise = 0.5 * (logits - target).square()
+    if missing:
+        elementwise = elementwise * observed
     if reduction == "none":
         return elementwise.sum(dim=1)
     if weight is None:
@@ -295,7 +323,9 @@ def per_sample_loss(model):
     """The per-sample reconstruction loss of clean input, as a row function."""
 
     def loss(x):
-        return reconstruction_loss(model(x), x, model.loss, reduction="none")
+        return reconstruction_loss(
+            model(x), x, model.loss, reduction="none", missing=model.missing
+        )
 
     return loss
 
@@ -321,6 +351,11 @@ class DeepAutoencoder(nn.Module):
     def loss(self):
         """The reconstruction loss of the input, that of the bottom layer."""
         return self.layers[0].loss
+
+    @property
+    def missing(self):
+        """Whether the input may hold missing entries (NaN)."""
+        return self.layers[0].missing
 
     def encode(self, x):
         """The top code of a batch."""

@@ -79,12 +79,19 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         Code size of each layer, bottom first. A wide first layer, as the
         single-layer default, then a narrower code.
 
-    corruption : {"masking", "gaussian", "salt_and_pepper"}, None or \
-            sequence, default="masking"
+    corruption : {"masking", "gaussian", "salt_and_pepper", "swap"}, None \
+            or sequence, default="masking"
         Corruption process of each layer's own input during its pretraining;
         one value for all layers or one per layer. Unsupervised and supervised
         fine-tuning corrupt the network's input with the first layer's
         process. See :class:`DenoisingAutoencoder`.
+
+        With ``"swap"``, each entry of a layer's input, with probability
+        ``corruption_level``, takes the value that its feature has in
+        another row of the same minibatch (one of positive sample weight):
+        in the bottom layer a column of X, in a layer above a unit of the
+        codes below. Every feature keeps its own distribution, whatever its
+        scale, which suits tables of mixed columns.
 
     corruption_level : float or sequence of float, default=0.25
         Corruption level, for all layers or one per layer.
@@ -225,6 +232,20 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
     DenoisingAutoencoder : One layer.
     sklearn.neural_network.BernoulliRBM : Restricted Boltzmann machine.
 
+    Notes
+    -----
+    Missing values (NaN) are accepted by ``fit``, ``partial_fit``,
+    ``transform``, ``fit_transform``, ``score_samples`` and ``score``, by
+    the rule of :class:`DenoisingAutoencoder`: a missing entry enters the
+    bottom layer's encoder as its feature's mean,
+    ``layers_[0].feature_means_``, and adds nothing to the reconstruction
+    loss (in pretraining and in unsupervised fine-tuning); in training this
+    applies after the corruption. The layers above see codes, which have no
+    missing entries. ``score_samples`` counts the observed entries only, so
+    an entirely missing row scores 0 and its code is that of the mean row.
+    A feature with no observed value in fit (or only in rows of zero
+    weight) raises a ValueError. See :ref:`missing_values`.
+
     References
     ----------
     P. Vincent, H. Larochelle, I. Lajoie, Y. Bengio and P.-A. Manzagol.
@@ -312,8 +333,8 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; NaN marks a missing entry (see Notes).
         y : array-like of shape (n_samples,), default=None
             Class labels; required by ``fine_tuning="supervised"``, ignored
             otherwise.
@@ -339,8 +360,8 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; NaN marks a missing entry (see Notes).
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -354,7 +375,7 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         first_call = not hasattr(self, "layers_")
         # A failure in any layer leaves every layer as it was.
         with restored_on_error(self), autograd_enabled():
-            X, sample_weight = self._validate_training_data(
+            X, sample_weight, missing = self._validate_training_data(
                 X, sample_weight, reset=first_call, fix_loss=first_call
             )
             layer_params = self._layer_parameters()
@@ -362,7 +383,7 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
                 # Fine-tuning needs a pretrained stack: partial_fit does none.
                 self.fine_tuning_ = None
                 self._new_layers(layer_params)
-            result, _ = self._train_layers(X, sample_weight, incremental=True)
+            result, _ = self._train_layers(X, sample_weight, missing, incremental=True)
             record_result(self, result, continued=not first_call)
         return self
 
@@ -378,21 +399,24 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
     def _fit(self, X, y, sample_weight, dtype=np.float32):
         """Validate, settle the settings, pretrain, fine-tune, record.
 
-        Returns X as validated, in ``dtype``.
+        Returns X as validated, in ``dtype``, and whether it has missing
+        entries.
         """
         # A fit that fails (divergence, say) leaves the previous model intact.
         with restored_on_error(self), autograd_enabled():
-            X, sample_weight = self._validate_training_data(
+            X, sample_weight, missing = self._validate_training_data(
                 X, sample_weight, reset=True, fix_loss=True, dtype=dtype
             )
             self.fine_tuning_ = self._resolve_fine_tuning(y)
             layer_params, labels = self._layer_parameters(), self._labels(y, X)
             X_train = training_precision(X)
-            result, interrupted = self._pretrain(X_train, sample_weight, layer_params)
+            result, interrupted = self._pretrain(
+                X_train, sample_weight, layer_params, missing
+            )
             if self.fine_tuning_ is not None and not interrupted:
-                result = self._fine_tune(X_train, labels, sample_weight)
+                result = self._fine_tune(X_train, labels, sample_weight, missing)
             record_result(self, result)
-        return X
+        return X, missing
 
     # -- settings ------------------------------------------------------------
 
@@ -517,15 +541,17 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             for params in layer_params
         ]
 
-    def _pretrain(self, X, sample_weight, layer_params):
+    def _pretrain(self, X, sample_weight, layer_params, missing):
         """New layers, trained greedily; as :meth:`_train_layers` returns."""
         self._new_layers(layer_params)
-        return self._train_layers(X, sample_weight)
+        return self._train_layers(X, sample_weight, missing)
 
-    def _train_layers(self, X, sample_weight, incremental=False):
+    def _train_layers(self, X, sample_weight, missing, incremental=False):
         """Train each layer, bottom up, on the clean codes of the one below.
 
         The codes stay tensors on the training device from layer to layer.
+        ``missing`` (whether X has NaN) concerns the bottom layer only: the
+        codes above have no missing entries.
 
         Returns
         -------
@@ -539,29 +565,33 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         codes = X
         for index, layer in enumerate(self.layers_):
             if index:
-                codes = _codes(self.layers_[index - 1], codes, device)
+                below_missing = missing and index == 1
+                codes = _codes(self.layers_[index - 1], codes, device, below_missing)
             result = train_layer(
                 layer,
                 codes,
                 sample_weight,
                 incremental=incremental,
                 description=self._layer_name(index),
+                missing=missing and index == 0,
             )
             if result.interrupted:
-                self._start_layers_above(index, codes, device)
+                self._start_layers_above(index, codes, device, missing and index == 0)
                 is_top = index == len(self.layers_) - 1
                 return (result if is_top else TrainingResult()), True
         return result, False
 
-    def _start_layers_above(self, index, codes, device):
+    def _start_layers_above(self, index, codes, device, missing):
         # After an interrupt the layers above that have no weights yet get
         # their initial ones, so that the stack is usable with its declared
-        # shape; ``codes`` are the interrupted layer's input.
+        # shape; ``codes`` are the interrupted layer's input, which has
+        # missing entries only when it is the stack's input.
         above = self.layers_[index + 1 :]
         for below, layer in zip(self.layers_[index:-1], above, strict=True):
             if hasattr(layer, "components_"):
                 return
-            codes = _codes(below, codes, device)
+            codes = _codes(below, codes, device, missing)
+            missing = False
             start_layer(layer, codes)
 
     def _layer_name(self, index):
@@ -569,9 +599,9 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
 
     # -- fine-tuning ---------------------------------------------------------
 
-    def _fine_tune(self, X, labels, sample_weight):
+    def _fine_tune(self, X, labels, sample_weight, missing):
         device = resolve_device(self.device)
-        stack = self._build_stack(device)
+        stack = self._build_stack(device, missing=missing)
         supervised = labels is not None
         model = self._make_head(stack, device) if supervised else stack
         result = run_training(
@@ -604,18 +634,23 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         intercept = np.zeros(n_classes, dtype=np.float32)
         return SupervisedStack(stack, coef.astype(np.float32), intercept, device)
 
-    def _build_stack(self, device, dtype=np.float32):
+    def _build_stack(self, device, dtype=np.float32, missing=False):
+        # Only the bottom layer sees the input, hence its missing entries.
         return DeepAutoencoder(
-            [layer_module(layer, device, dtype) for layer in self.layers_]
+            [
+                layer_module(layer, device, dtype, missing and index == 0)
+                for index, layer in enumerate(self.layers_)
+            ]
         )
 
     _inference_model = _build_stack
 
 
-def _codes(layer, X, device):
+def _codes(layer, X, device, missing=False):
     """The layer's codes of X, as a tensor on ``device``, without a copy to the
-    host: the next layer trains on them there."""
-    return apply_in_chunks(layer_module(layer, device).encode, X, device, to_host=False)
+    host: the next layer trains on them there. ``missing``: X has NaN."""
+    module = layer_module(layer, device, missing=missing)
+    return apply_in_chunks(module.encode, X, device, to_host=False)
 
 
 def _accuracy_scorer(labels):

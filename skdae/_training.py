@@ -110,7 +110,7 @@ def denoising_objective(module, corruption, generator):
     ----------
     module : AutoencoderLayer or DeepAutoencoder
         Maps a batch to reconstruction logits; its ``loss`` names the
-        reconstruction loss.
+        reconstruction loss, its ``missing`` whether batches may hold NaN.
     corruption : Corruption
     generator : torch.Generator
         The source of the corruption noise.
@@ -121,8 +121,10 @@ def denoising_objective(module, corruption, generator):
     """
 
     def objective(x, target, weight):
-        logits = module(corruption(x, generator))
-        return reconstruction_loss(logits, x, module.loss, weight)
+        logits = module(corruption(x, generator, weight))
+        return reconstruction_loss(
+            logits, x, module.loss, weight, missing=module.missing
+        )
 
     return objective
 
@@ -131,7 +133,7 @@ def classification_objective(model, corruption, generator):
     """Summed cross-entropy of class logits computed from corrupted batches."""
 
     def objective(x, target, weight):
-        logits = model(corruption(x, generator))
+        logits = model(corruption(x, generator, weight))
         losses = F.cross_entropy(logits, target, reduction="none")
         return losses.sum() if weight is None else (losses * weight).sum()
 

@@ -8,6 +8,7 @@ scikit-learn's own messages, which changes between versions.
 
 import reprlib
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -105,16 +106,31 @@ def _first_non_number(X):
     return None
 
 
-def checked_value_range(X, estimator):
-    """Minimum and maximum of X, after refusing NaN and infinite values.
+class ValueRange(NamedTuple):
+    """The smallest and largest observed value of X, and whether X has NaN."""
+
+    low: float
+    high: float
+    has_missing: bool = False
+
+
+def checked_value_range(X, estimator, allow_missing=False):
+    """The range of X's values, after refusing infinite ones (and NaN, unless
+    ``allow_missing``).
 
     Validate X with ``ensure_all_finite=False`` and call this instead: one
     pass over X finds the range, which the magnitude and unit-interval checks
-    reuse, and it is finite exactly when every value is. A NaN gets
-    scikit-learn's message, an infinity ours, which says what to do.
+    reuse, and it is finite exactly when every value is. A NaN that is not
+    allowed gets scikit-learn's message, an infinity ours, which says what to
+    do.
+
+    Returns
+    -------
+    value_range : ValueRange
+        The range of the observed (non-NaN) values.
     """
-    low, high = value_range(X)
-    if np.isnan(low) or np.isnan(high):
+    known_range = value_range(X)
+    if known_range.has_missing and not allow_missing:
         # sklearn's message for NaN, with its advice on estimators that take
         # them and on imputers.
         assert_all_finite(
@@ -122,13 +138,13 @@ def checked_value_range(X, estimator):
             input_name="X",
             estimator_name=type(estimator).__name__,
         )
-    if np.isinf(low) or np.isinf(high):
+    if np.isinf(known_range.low) or np.isinf(known_range.high):
         raise ValueError(
             f"Input X contains infinity or a value too large for {X.dtype!r}. "
             "Replace or remove the infinite values; finite values too large for "
             "the dtype are counted as infinite, so scale those."
         )
-    return low, high
+    return known_range
 
 
 def check_magnitude(X, training, known_range=None):
@@ -148,7 +164,7 @@ def check_magnitude(X, training, known_range=None):
     else:
         terms = f"{n_features} feature(s)"
         limit = float(np.sqrt(np.finfo(dtype).max / n_features))
-    low, high = known_range or value_range(X)
+    low, high, _ = known_range or value_range(X)
     largest = max(abs(low), abs(high))
     if largest > limit:
         hint = " or pass it as float64" if not training and dtype == np.float32 else ""
@@ -162,28 +178,42 @@ def check_magnitude(X, training, known_range=None):
 
 
 def value_range(X):
-    """Minimum and maximum of a dense or sparse X (implicit zeros included).
-
-    NaN when X holds one.
+    """The range of the observed values of a dense or sparse X (implicit zeros
+    included), as a :class:`ValueRange`: NaN entries are left out of it.
     """
     if sp.issparse(X):
         values = X.data
         has_zeros = X.nnz < X.shape[0] * X.shape[1]
         if not len(values):
-            return 0.0, 0.0
-        low, high = _min_max(values)
-        return (min(low, 0.0), max(high, 0.0)) if has_zeros else (low, high)
-    return _min_max(X)
+            return ValueRange(0.0, 0.0)
+        low, high, has_missing = _min_max(values)
+        if has_zeros:
+            low, high = min(low, 0.0), max(high, 0.0)
+        return ValueRange(low, high, has_missing)
+    return ValueRange(*_min_max(X))
 
 
 def _min_max(values):
-    # torch.aminmax reads the array once, on every core; numpy's min and max
-    # read it twice, on one. as_tensor shares X's memory, read-only or not,
-    # without torch's warning; tensors (array API mode) stay on their device.
+    """Minimum and maximum of the values that are not NaN, and whether any is.
+
+    torch.aminmax reads the array once, on every core; numpy's min and max
+    read it twice, on one. It returns NaN when a value is NaN: only then is
+    the array read again for the range of the others. as_tensor shares X's
+    memory, read-only or not, without torch's warning; tensors (array API
+    mode) stay on their device.
+    """
     if not isinstance(values, torch.Tensor):
         values = as_tensor(values, _CPU, values.dtype)
+    if values.numel() == 0:
+        return 0.0, 0.0, False
     low, high = torch.aminmax(values)
-    return float(low), float(high)
+    if not (torch.isnan(low) or torch.isnan(high)):
+        return float(low), float(high), False
+    observed = values[~torch.isnan(values)]
+    if observed.numel() == 0:
+        return 0.0, 0.0, True
+    low, high = torch.aminmax(observed)
+    return float(low), float(high), True
 
 
 def check_unit_interval(X, loss, known_range=None):
@@ -193,7 +223,7 @@ def check_unit_interval(X, loss, known_range=None):
     """
     if loss != "cross_entropy":
         return
-    low, high = known_range or value_range(X)
+    low, high, _ = known_range or value_range(X)
     if low < 0 or high > 1:
         raise ValueError(
             "loss='cross_entropy' needs X in the range [0, 1], but its "

@@ -9,15 +9,22 @@ any :class:`~sklearn.pipeline.Pipeline`,
 :class:`~sklearn.pipeline.FeatureUnion` that holds them (with other steps
 skl2onnx converts). :func:`to_onnx` converts a lone estimator in one call.
 
-The graph computes ``transform``, layer by layer: ``MatMul`` by the
-transposed ``components_``, ``Add`` of ``intercept_hidden_``, then the
-activation. It is read from the public fitted attributes only
-(``components_``, ``intercept_hidden_``, ``activation`` and a stack's
-``layers_``), so it needs neither torch nor skdae to run: onnxruntime alone
-serves it. Training-only settings (corruption, loss, decoder, fine-tuning)
-leave no trace in it. It computes in float64 when its input is float64 and
-in float32 otherwise, skl2onnx's convention, which the steps after it rely
-on.
+The graph computes ``transform``, layer by layer: a missing entry (NaN)
+replaced by its feature's mean (``IsNaN`` and ``Where``, as ``transform``
+does), then ``MatMul`` by the transposed ``components_``, ``Add`` of
+``intercept_hidden_``, and the activation. It is read from the public
+fitted attributes only (``feature_means_``, ``components_``,
+``intercept_hidden_``, ``activation`` and a stack's ``layers_``), so it needs
+neither torch nor skdae to run: onnxruntime alone serves it. Training-only
+settings (corruption, loss, fine-tuning) leave no trace in it. It computes in
+float64 when its input is float64 and in float32 otherwise, skl2onnx's
+convention, which the steps after it rely on. Unlike ``transform``, the graph
+does not refuse infinite values: they pass through to the codes.
+
+:class:`~skdae.DenoisingAutoencoderImputer` converts too: its graph
+standardizes, fills, encodes and decodes ``n_rounds`` times, and writes the
+reconstructions into the missing entries only, so the observed ones come out
+as they went in.
 
 This module needs the ``onnx`` extra (``pip install "skdae[onnx]"``);
 ``import skdae`` alone never imports it.
@@ -44,7 +51,11 @@ except ImportError as error:  # pragma: no cover - depends on the environment
         "the exported models)."
     ) from error
 
-from . import DenoisingAutoencoder, StackedDenoisingAutoencoder
+from . import (
+    DenoisingAutoencoder,
+    DenoisingAutoencoderImputer,
+    StackedDenoisingAutoencoder,
+)
 
 __all__ = ["to_onnx", "register_converters"]
 
@@ -166,24 +177,87 @@ def _convert(scope, operator, container):
     container : skl2onnx.common._container.ModelComponentContainer
         Receives the nodes and the weights.
     """
-    output_type = operator.outputs[0].type
-    proto_dtype = guess_proto_type(output_type)
-    dtype = np.float32 if type(output_type) is FloatTensorType else np.float64
-    codes = _joined_input(scope, operator, container, proto_dtype)
-    layers = _encoder_layers(operator.raw_operator)
+    graph = _Graph.of_operator(scope, operator, container)
+    codes = _joined_input(scope, operator, container, graph.proto_dtype)
+    codes = _filled(graph, codes, operator.raw_operator)
+    _encoded(graph, codes, operator.raw_operator, operator.outputs[0].full_name)
+
+
+class _Graph:
+    """What the node builders share: the scope, the container, the precision."""
+
+    def __init__(self, scope, container, proto_dtype, dtype):
+        self.scope = scope
+        self.container = container
+        self.proto_dtype = proto_dtype
+        self.dtype = dtype
+
+    @classmethod
+    def of_operator(cls, scope, operator, container):
+        """The graph of one operator, in the precision of its output."""
+        output_type = operator.outputs[0].type
+        proto_dtype = guess_proto_type(output_type)
+        dtype = np.float32 if type(output_type) is FloatTensorType else np.float64
+        return cls(scope, container, proto_dtype, dtype)
+
+    def constant(self, values):
+        return _add_weights(
+            self.scope, self.container, np.asarray(values), self.proto_dtype, self.dtype
+        )
+
+    def node(self, op_type, inputs, output=None, **attributes):
+        return _add_node(
+            self.scope, self.container, op_type, inputs, output, **attributes
+        )
+
+
+def _filled(graph, X, estimator):
+    """X with each NaN replaced by its feature's mean, as ``transform`` does.
+
+    A model fitted before missing values were supported has no
+    ``feature_means_``: its graph passes NaN through, as it always did.
+    """
+    means = _bottom_layer(estimator).__dict__.get("feature_means_")
+    if means is None:
+        return X
+    missing = graph.node("IsNaN", [X])
+    return graph.node("Where", [missing, graph.constant(means), X])
+
+
+def _bottom_layer(estimator):
+    if isinstance(estimator, StackedDenoisingAutoencoder):
+        return estimator.layers_[0]
+    return estimator
+
+
+def _encoded(graph, X, estimator, output=None):
+    """The codes of X (NaN-free): each layer's MatMul, Add and activation."""
+    layers = _encoder_layers(estimator)
+    codes = X
     for index, (weights, biases, activation) in enumerate(layers):
         last = index == len(layers) - 1
-        weights_name = _add_weights(scope, container, weights.T, proto_dtype, dtype)
-        biases_name = _add_weights(scope, container, biases, proto_dtype, dtype)
-        product = _add_node(scope, container, "MatMul", [codes, weights_name])
-        affine = _add_node(scope, container, "Add", [product, biases_name])
-        codes = _add_node(
-            scope,
-            container,
-            ONNX_ACTIVATIONS[activation],
-            [affine],
-            output=operator.outputs[0].full_name if last else None,
+        product = graph.node("MatMul", [codes, graph.constant(weights.T)])
+        affine = graph.node("Add", [product, graph.constant(biases)])
+        codes = graph.node(
+            ONNX_ACTIVATIONS[activation], [affine], output=output if last else None
         )
+    return codes
+
+
+# The ONNX operator of each loss's decoder output; squared error's is none.
+ONNX_OUTPUTS = {"cross_entropy": "Sigmoid", "mse": None}
+
+
+def _decoded(graph, codes, estimator):
+    """``inverse_transform`` of the codes: each layer's decoder, top first."""
+    layers = estimator.layers_ if hasattr(estimator, "layers_") else [estimator]
+    for layer in reversed(layers):
+        decoder = layer.__dict__.get("decoder_components_", layer.components_)
+        product = graph.node("MatMul", [codes, graph.constant(decoder)])
+        codes = graph.node("Add", [product, graph.constant(layer.intercept_visible_)])
+        if ONNX_OUTPUTS[layer.loss_] is not None:
+            codes = graph.node(ONNX_OUTPUTS[layer.loss_], [codes])
+    return codes
 
 
 def _joined_input(scope, operator, container, proto_dtype):
@@ -219,6 +293,107 @@ def _add_node(scope, container, op_type, inputs, output=None, **attributes):
     return output
 
 
+# -- DenoisingAutoencoderImputer ----------------------------------------------
+
+
+def _calculate_imputer_output_shapes(operator):
+    """skl2onnx shape calculator of the imputer: ``[N, n_features_out]``."""
+    check_input_and_output_numbers(
+        operator, input_count_range=[1, None], output_count_range=1
+    )
+    imputer = operator.raw_operator
+    check_is_fitted(imputer)
+    for variable in operator.inputs:
+        _check_input_type(type(imputer).__name__, variable.type)
+    n_features = _input_width(operator.inputs)
+    if n_features is not None and n_features != imputer.n_features_in_:
+        raise ValueError(
+            f"{type(imputer).__name__} was fitted on {imputer.n_features_in_} "
+            f"features, but its ONNX input has {n_features}."
+        )
+    width = len(imputer.get_feature_names_out())
+    operator.outputs[0].type = _output_type(operator)(
+        [operator.inputs[0].get_first_dimension(), width]
+    )
+
+
+def _convert_imputer(scope, operator, container):
+    """skl2onnx converter of the imputer: ``transform`` as a graph.
+
+    The missing entries are found (``IsNaN``, or ``Equal`` to a numeric
+    placeholder); the kept features are standardized and filled with the
+    autoencoder's means; each round encodes, decodes, clips to the range
+    seen in fit, and writes the reconstructions into the missing entries;
+    the result, back on the
+    columns' scale, replaces the missing entries of X only (``Where``), so
+    the observed ones come out bit for bit. Features empty in fit get 0.
+    """
+    imputer = operator.raw_operator
+    graph = _Graph.of_operator(scope, operator, container)
+    proto_dtype = graph.proto_dtype
+    X = _joined_input(scope, operator, container, proto_dtype)
+    missing = _missing_mask(graph, X, imputer.missing_values)
+    kept = graph.node("Constant", [], value=_int64_tensor(imputer._kept_features))
+    Z, Z_missing = _standardized_kept(graph, X, missing, kept, imputer)
+    fill = _bottom_layer(imputer.autoencoder_).feature_means_
+    Z_round = graph.node("Where", [Z_missing, graph.constant(fill), Z])
+    low, high = (graph.constant(bound) for bound in imputer._standardized_range())
+    for _ in range(imputer.n_rounds):
+        codes = _encoded(graph, Z_round, imputer.autoencoder_)
+        reconstruction = _decoded(graph, codes, imputer.autoencoder_)
+        clipped = graph.node("Min", [graph.node("Max", [reconstruction, low]), high])
+        Z_round = graph.node("Where", [Z_missing, clipped, Z])
+    full = _rescaled_to_all_features(graph, Z_round, imputer)
+    imputed = graph.node("Where", [missing, full, X])
+    parts = [graph.node("Gather", [imputed, _output_columns(graph, imputer)], axis=1)]
+    if imputer.indicator_ is not None:
+        columns = graph.node(
+            "Constant", [], value=_int64_tensor(imputer.indicator_.features_)
+        )
+        flags = graph.node("Gather", [missing, columns], axis=1)
+        parts.append(graph.node("Cast", [flags], to=proto_dtype))
+    graph.node("Concat", parts, output=operator.outputs[0].full_name, axis=1)
+
+
+def _missing_mask(graph, X, missing_values):
+    if _is_nan_placeholder(missing_values):
+        return graph.node("IsNaN", [X])
+    return graph.node("Equal", [X, graph.constant(np.array([missing_values]))])
+
+
+def _is_nan_placeholder(value):
+    return value != value or type(value).__name__ == "NAType"
+
+
+def _standardized_kept(graph, X, missing, kept, imputer):
+    """The kept features of X, standardized, and their missing mask."""
+    X_kept = graph.node("Gather", [X, kept], axis=1)
+    columns = imputer._kept_features
+    centred = graph.node("Sub", [X_kept, graph.constant(imputer.mean_[columns])])
+    Z = graph.node("Div", [centred, graph.constant(imputer.scale_[columns])])
+    return Z, graph.node("Gather", [missing, kept], axis=1)
+
+
+def _rescaled_to_all_features(graph, Z, imputer):
+    """The kept features back on their scale, placed among all the features
+    (0 in the empty ones): a product with a matrix of one scale per row."""
+    columns = imputer._kept_features
+    placement = np.zeros((len(columns), imputer.n_features_in_))
+    placement[np.arange(len(columns)), columns] = imputer.scale_[columns]
+    spread = graph.node("MatMul", [Z, graph.constant(placement)])
+    return graph.node("Add", [spread, graph.constant(np.nan_to_num(imputer.mean_))])
+
+
+def _output_columns(graph, imputer):
+    return graph.node("Constant", [], value=_int64_tensor(imputer._output_features()))
+
+
+def _int64_tensor(values):
+    from onnx import numpy_helper
+
+    return numpy_helper.from_array(np.asarray(values, dtype=np.int64))
+
+
 def register_converters():
     """Register skdae's estimators with skl2onnx.
 
@@ -232,6 +407,12 @@ def register_converters():
             _calculate_output_shapes,
             _convert,
         )
+    update_registered_converter(
+        DenoisingAutoencoderImputer,
+        "SkdaeDenoisingAutoencoderImputer",
+        _calculate_imputer_output_shapes,
+        _convert_imputer,
+    )
 
 
 def to_onnx(estimator, X, *, dtype="float32", target_opset=None, options=None):

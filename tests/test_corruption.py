@@ -137,3 +137,84 @@ def test_unknown_processes_and_probabilities_outside_0_1_are_refused(
 @pytest.mark.parametrize("kind, level", [(None, 5.0), ("gaussian", 3.0)])
 def test_a_standard_deviation_may_exceed_one(kind, level):
     check_corruption(kind, level)
+
+
+# -- swap noise ----------------------------------------------------------------
+
+
+def _distinct_rows(n_rows=64, n_features=300):
+    """Row i holds i + column / 1000: every value names its row and column."""
+    rows = torch.arange(n_rows, dtype=torch.float32)[:, None]
+    return rows + torch.arange(n_features, dtype=torch.float32) / 1000
+
+
+def _donor_rows(x, corrupted):
+    return torch.round(corrupted - (x - torch.round(x))).long()
+
+
+@pytest.mark.parametrize("level", [0.1, 0.25, 0.5, 1.0])
+def test_swap_takes_each_value_from_another_row_of_the_same_column(level):
+    x = _distinct_rows()
+    corrupted = Corruption("swap", level)(x, _generator())
+    # The fractional part names the column: it never changes.
+    torch.testing.assert_close(
+        corrupted - torch.round(corrupted), x - torch.round(x), rtol=0, atol=1e-4
+    )
+    swapped = corrupted != x
+    assert abs(swapped.float().mean().item() - level) < 0.01
+    # Never the row itself, so exactly the requested share changes.
+    donors = _donor_rows(x, corrupted)
+    own_rows = torch.arange(x.shape[0])[:, None].expand_as(donors)
+    assert (donors[swapped] != own_rows[swapped]).all()
+
+
+def test_swap_donors_are_uniform_over_the_other_rows():
+    # Every value of row i is i: a swapped value names its donor row.
+    x = torch.arange(8, dtype=torch.float32)[:, None].repeat(1, 20_000)
+    corrupted = Corruption("swap", 0.5)(x, _generator())
+    donors = corrupted[0][corrupted[0] != x[0]].long()
+    counts = torch.bincount(donors, minlength=8).float()
+    assert counts[0] == 0
+    expected = donors.numel() / 7
+    # Seven counts of about 1,430: a binomial standard deviation near 35.
+    assert (counts[1:] - expected).abs().max() < 5 * np.sqrt(expected)
+
+
+def test_swap_never_takes_values_from_rows_of_zero_weight():
+    x = _distinct_rows()
+    weight = torch.ones(64)
+    weight[::3] = 0
+    corrupted = Corruption("swap", 1.0)(x, _generator(), weight)
+    donors = _donor_rows(x, corrupted)[weight > 0]
+    assert (weight[donors] > 0).all()
+    assert len(torch.unique(donors)) == int((weight > 0).sum())
+
+
+def test_swap_with_a_single_eligible_row_changes_nothing_it_learns_from():
+    x = _distinct_rows(n_rows=4)
+    weight = torch.tensor([0.0, 1.0, 0.0, 0.0])
+    corrupted = Corruption("swap", 1.0)(x, _generator(), weight)
+    torch.testing.assert_close(corrupted[1], x[1])
+
+
+def test_swap_is_deterministic_under_a_seed():
+    x = _distinct_rows()
+    first, second, other = (
+        Corruption("swap", 0.3)(x, _generator(seed)) for seed in (0, 0, 1)
+    )
+    torch.testing.assert_close(first, second)
+    assert not torch.equal(first, other)
+
+
+def test_swap_carries_missing_values_along():
+    x = _distinct_rows(n_rows=16, n_features=50)
+    x[0] = float("nan")
+    corrupted = Corruption("swap", 0.5)(x, _generator())
+    # Row 0 lends NaN to the others, and is left NaN where it keeps its own.
+    assert torch.isnan(corrupted[1:]).any()
+    assert torch.isnan(corrupted[0]).sum() < 50
+
+
+def test_swap_level_must_be_a_probability():
+    with pytest.raises(ValueError, match="probability for corruption='swap'"):
+        check_corruption("swap", 1.5)

@@ -217,7 +217,7 @@ def test_device_is_read_at_each_call(small_data):
         ({"device": "gpu"}, [[0.0, 1.0]], "not recognised"),
         ({"early_stopping": True}, [[0.0, 1.0]], "cannot split 1 sample"),
         ({"n_components": 0}, [[0.0, 1.0]], "n_components"),
-        ({}, [[np.nan, 1.0]], "NaN"),
+        ({}, [[np.nan, 1.0]], "no observed value"),
     ],
 )
 def test_bad_input_raises_a_clear_value_error(params, X, message):

@@ -3,7 +3,12 @@ import gzip
 import numpy as np
 import pytest
 
-from skdae._datasets import default_mnist_dir, load_mnist
+from skdae._datasets import (
+    default_adult_dir,
+    default_mnist_dir,
+    load_adult,
+    load_mnist,
+)
 
 
 def _write_idx(path, array, type_code=0x08):
@@ -35,3 +40,34 @@ def test_shared_mnist_test_set():
     X, y = load_mnist(directory)
     assert X.shape == (10_000, 784) and X.min() >= 0 and X.max() == 1
     assert np.bincount(y).tolist()[:2] == [980, 1135]
+
+
+def test_reads_the_adult_files(tmp_path):
+    import pandas as pd
+
+    header = "age, workclass, fnlwgt, income\n"
+    rows = {
+        "adult.data.gz": "39, State-gov, 77516, <=50K\n50, ?, 83311, >50K\n",
+        "adult.test.gz": "25, Private, 226802, >50K.\n",
+    }
+    for name, body in rows.items():
+        with gzip.open(tmp_path / name, "wt") as stream:
+            stream.write(header + body)
+    X_train, X_test, y_train, y_test = load_adult(tmp_path)
+    assert list(X_train.columns) == ["age", "workclass", "fnlwgt"]
+    assert pd.isna(X_train.loc[1, "workclass"])
+    assert y_train.tolist() == [False, True] and y_test.tolist() == [True]
+
+
+def test_missing_adult_files_name_the_folder_and_the_variable(tmp_path):
+    with pytest.raises(FileNotFoundError, match="SKDAE_ADULT_DIR"):
+        load_adult(tmp_path)
+
+
+def test_shared_adult_table():
+    directory = default_adult_dir()
+    if not (directory / "adult.data.gz").exists():
+        pytest.skip(f"Adult files not found in {directory}")
+    X_train, X_test, y_train, y_test = load_adult(directory)
+    assert X_train.shape == (32_560, 14) and X_test.shape == (16_281, 14)
+    assert X_train.isna().any().sum() == 3

@@ -15,6 +15,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
+from skdae import DenoisingAutoencoderImputer
+
 from .conftest import small_dae, small_sdae
 
 MISSING_EXTRA = (
@@ -133,6 +135,8 @@ def test_graph_is_matmul_add_activation_per_layer(skdae_onnx, data):
     sdae = small_sdae(activation=("relu", "tanh"), **QUICK).fit(X)
     onnx_model = skdae_onnx.to_onnx(sdae, X)
     assert [node.op_type for node in onnx_model.graph.node] == [
+        "IsNaN",
+        "Where",
         "MatMul",
         "Add",
         "Relu",
@@ -162,17 +166,13 @@ def test_pipeline_with_classifier_matches_predict_proba(skdae_onnx, data, dtype)
     )
 
 
-def test_supervised_stack_in_pipeline_gives_codes_to_the_next_step(
-    skdae_onnx, data
-):
+def test_supervised_stack_in_pipeline_gives_codes_to_the_next_step(skdae_onnx, data):
     X, y, X_new = data
     sdae = small_sdae(fine_tuning="supervised", fine_tune_max_iter=2, **QUICK)
     pipeline = make_pipeline(sdae, LogisticRegression(max_iter=500)).fit(X, y)
     labels, probabilities = run(convert(pipeline, X, options={"zipmap": False}), X_new)
     np.testing.assert_array_equal(labels, pipeline.predict(X_new))
-    np.testing.assert_allclose(
-        probabilities, pipeline.predict_proba(X_new), **FLOAT32
-    )
+    np.testing.assert_allclose(probabilities, pipeline.predict_proba(X_new), **FLOAT32)
 
 
 def test_feature_union_of_both_estimators(skdae_onnx, data):
@@ -285,3 +285,84 @@ def test_unsupported_dtype_is_refused(skdae_onnx, data):
     dae = small_dae(max_iter=1).fit(X)
     with pytest.raises(ValueError, match="float32 or float64"):
         skdae_onnx.to_onnx(dae, X, dtype=np.float16)
+
+
+# -- missing values and the imputer ---------------------------------------------
+
+
+def _with_missing(X, share=0.2, seed=0):
+    X = X.astype(np.float64)
+    X[np.random.RandomState(seed).uniform(size=X.shape) < share] = np.nan
+    return X
+
+
+@pytest.mark.parametrize("make", [small_dae, small_sdae])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_missing_values_are_filled_as_transform_fills_them(
+    skdae_onnx, data, make, dtype
+):
+    X, _, X_new = data
+    model = make(**QUICK).fit(_with_missing(X))
+    X_new = _with_missing(X_new, seed=1).astype(dtype)
+    (codes,) = run(skdae_onnx.to_onnx(model, X_new, dtype=dtype), X_new)
+    np.testing.assert_allclose(codes, model.transform(X_new), **TOLERANCES[dtype])
+
+
+def _imputer(**params):
+    options = {
+        "autoencoder": small_dae(n_components=16, **QUICK),
+        "random_state": 0,
+        "device": "cpu",
+    }
+    return DenoisingAutoencoderImputer(**{**options, **params})
+
+
+IMPUTERS = {
+    "default": {},
+    "indicator, two rounds": {"add_indicator": True, "n_rounds": 2},
+    "stack": {"autoencoder": small_sdae(**QUICK, loss="mse")},
+    "untied": {"autoencoder": small_dae(tied_weights=False, **QUICK, loss="mse")},
+}
+
+
+@pytest.mark.parametrize("params", IMPUTERS.values(), ids=IMPUTERS.keys())
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_imputer_matches_transform(skdae_onnx, data, params, dtype):
+    X, _, X_new = data
+    imputer = _imputer(**params).fit(_with_missing(X))
+    X_new = _with_missing(X_new, seed=1).astype(dtype)
+    (imputed,) = run(skdae_onnx.to_onnx(imputer, X_new, dtype=dtype), X_new)
+    expected = imputer.transform(X_new)
+    assert imputed.shape == expected.shape
+    np.testing.assert_allclose(imputed, expected, **TOLERANCES[dtype])
+    observed = ~np.isnan(X_new)
+    np.testing.assert_array_equal(imputed[:, :64][observed], X_new[observed])
+
+
+@pytest.mark.parametrize("keep_empty_features", [False, True])
+def test_imputer_with_a_placeholder_and_an_empty_feature(
+    skdae_onnx, data, keep_empty_features
+):
+    X, _, X_new = data
+    X = np.where(np.isnan(_with_missing(X)), -1.0, X)
+    X[:, 0] = -1.0  # never observed: dropped, or kept as zeros
+    imputer = _imputer(
+        missing_values=-1.0, keep_empty_features=keep_empty_features
+    ).fit(X)
+    X_new = np.where(np.isnan(_with_missing(X_new, seed=1)), -1.0, X_new)
+    X_new = X_new.astype(np.float64)
+    (imputed,) = run(skdae_onnx.to_onnx(imputer, X_new, dtype=np.float64), X_new)
+    np.testing.assert_allclose(imputed, imputer.transform(X_new), **FLOAT64)
+
+
+def test_imputer_in_a_pipeline_with_a_classifier(skdae_onnx, data):
+    X, y, X_new = data
+    classifier = LogisticRegression(max_iter=500)
+    pipeline = make_pipeline(_imputer(), small_dae(**QUICK), classifier)
+    pipeline.fit(_with_missing(X), y)
+    X_new = _with_missing(X_new, seed=1).astype(np.float32)
+    onnx_model = convert(pipeline, X_new, options={id(classifier): {"zipmap": False}})
+    _, probabilities = run(onnx_model, X_new)
+    np.testing.assert_allclose(
+        probabilities, pipeline.predict_proba(X_new), atol=1e-4, rtol=1e-3
+    )
