@@ -15,13 +15,14 @@ from threadpoolctl import threadpool_limits
 from ._common import RESULTS_DIR, machine, print_table, use_clock
 from .data import DataUnavailable
 
-COMMANDS = ("speed", "memory", "quality", "defaults", "onnx")
+COMMANDS = ("speed", "memory", "quality", "defaults", "onnx", "impute", "tabular")
 
 
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Side-by-side speed, memory, quality and ONNX runs of skdae.",
+        description="Side-by-side speed, memory, quality, ONNX, imputation and "
+        "tabular runs of skdae.",
     )
     parser.add_argument("command", choices=(*COMMANDS, "all"))
     parser.add_argument(
@@ -59,8 +60,8 @@ def _parser():
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="quality, defaults and onnx: fewer epochs and rows, for a smoke "
-        "test of the code",
+        help="quality, defaults, onnx, impute and tabular: fewer epochs and "
+        "rows, for a smoke test of the code",
     )
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     return parser

@@ -165,6 +165,16 @@ def write_json(name, payload, results_dir=RESULTS_DIR):
     return path
 
 
+def save_figure(figure, path, dpi=110):
+    """Write a matplotlib figure to ``path``, close it, and say so."""
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
+    print(f"wrote {path}")
+
+
 def plot_path(name, results_dir=RESULTS_DIR):
     """Where the PNG ``name`` goes; the folder is created."""
     results_dir.mkdir(parents=True, exist_ok=True)

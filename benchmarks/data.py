@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from skdae._datasets import load_adult as _read_adult
 from skdae._datasets import load_mnist as _read_mnist
 
 
@@ -58,34 +59,38 @@ def tile_rows(X, n_rows):
     return np.ascontiguousarray(np.tile(X, (repeats, 1))[:n_rows], dtype=np.float32)
 
 
-# Adult and SMS spam, like MNIST, from the shared data beside the repository.
+# SMS spam, like MNIST and Adult, from the shared data beside the repository.
 SHARED_DATA = Path("..") / "shared" / "data"
 
 
 def load_adult():
-    """The Adult census table: its training and test files, as DataFrames.
+    """The Adult census table, as ``skdae._datasets.load_adult`` reads it.
 
-    Returns
-    -------
-    X_train, X_test : pandas.DataFrame
-        The 14 attributes; missing values (``?`` in the files) are NaN.
-    y_train, y_test : ndarray of bool
-        Whether the income exceeds $50K.
+    Raises
+    ------
+    DataUnavailable
+        When the files are absent.
     """
-    import pandas as pd
+    try:
+        return _read_adult()
+    except FileNotFoundError as error:
+        raise DataUnavailable(str(error)) from error
 
-    folder = SHARED_DATA / "adult"
-    frames = []
-    for name in ("adult.data.gz", "adult.test.gz"):
-        if not (folder / name).is_file():
-            raise DataUnavailable(f"Adult file {name} not found in {folder}.")
-        frame = pd.read_csv(folder / name, skipinitialspace=True, na_values="?")
-        frames.append(frame)
-    X_train, X_test = (frame.drop(columns="income") for frame in frames)
-    y_train, y_test = (
-        frame["income"].str.startswith(">50K").to_numpy() for frame in frames
+
+def adult_encoder(X):
+    """One-hot categories beside standardized numbers, as a user would
+    encode Adult (dense; fill missing categories before, e.g. "missing")."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric = X.select_dtypes("number").columns
+    return make_column_transformer(
+        (StandardScaler(), numeric),
+        (
+            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+            X.columns.difference(numeric),
+        ),
     )
-    return X_train, X_test, y_train, y_test
 
 
 def load_sms_spam():
