@@ -15,7 +15,16 @@ from threadpoolctl import threadpool_limits
 from ._common import RESULTS_DIR, machine, print_table, use_clock
 from .data import DataUnavailable
 
-COMMANDS = ("speed", "memory", "quality", "defaults", "onnx", "impute", "tabular")
+COMMANDS = (
+    "speed",
+    "memory",
+    "quality",
+    "defaults",
+    "onnx",
+    "impute",
+    "tabular",
+    "sparse",
+)
 
 
 def _parser():

@@ -57,6 +57,11 @@ TRAINING_PARAMETER_CONSTRAINTS = {
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "shuffle": ["boolean"],
     "random_state": ["random_state"],
+    "reconstruction_sampling": [
+        StrOptions({"auto"}),
+        Interval(Integral, 1, None, closed="left"),
+        None,
+    ],
     "device": [str],
     "verbose": ["verbose"],
 }
@@ -191,7 +196,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _encode(self, X, device, missing=False):
         model = self._inference_model(device, X.dtype, missing)
-        return apply_in_chunks(model.encode, X, device)
+        # Sparse rows are encoded from their stored entries (their missing
+        # entries need the dense fill).
+        return apply_in_chunks(model.encode, X, device, sparse=not missing)
 
     @property
     def _n_features_out(self):

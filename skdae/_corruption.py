@@ -10,6 +10,8 @@ import math
 
 import torch
 
+from ._device import SparseBatch
+
 CORRUPTIONS = ("masking", "gaussian", "salt_and_pepper", "swap")
 
 
@@ -75,6 +77,8 @@ class Corruption:
         """
         if self.is_identity:
             return x
+        if isinstance(x, SparseBatch):
+            return self._corrupt_stored(x, generator, weight)
         if self.kind == "masking":
             return _mask(x, self.level, generator)
         if self.kind == "gaussian":
@@ -84,6 +88,40 @@ class Corruption:
         return _salt_and_pepper(
             x, self.level, self.feature_min, self.feature_max, generator
         )
+
+    def _corrupt_stored(self, batch, generator, weight):
+        """A sparse batch with its stored entries corrupted: its zeros stay
+        zeros. Masking sets a stored value to 0, salt and pepper to its
+        feature's minimum or maximum, each with probability ``level``: the
+        processes of the dense path, restricted to where a zero would stay a
+        zero anyway. Gaussian and swap noise would fill the zeros in: the
+        sparse path refuses them (``_sparse.resolve_sampling``).
+
+        Only the entries of rows of positive weight draw noise, so that the
+        rows of weight zero, however many entries they hold, leave the random
+        stream, hence the model, as it would be without them.
+        """
+        if self.kind not in ("masking", "salt_and_pepper"):
+            raise ValueError(
+                f"corruption={self.kind!r} does not apply to the stored entries "
+                "of sparse rows; use masking or salt_and_pepper."
+            )
+        values = batch.values
+        drawn = slice(None) if weight is None else weight[batch.rows] > 0
+        if self.kind == "masking":
+            noisy = _mask_from_uniform(values[drawn], self.level, generator)
+        else:
+            columns = batch.columns[drawn]
+            noisy = _salt_and_pepper(
+                values[drawn],
+                self.level,
+                self.feature_min[columns],
+                self.feature_max[columns],
+                generator,
+            )
+        if weight is None:
+            return batch.with_values(noisy)
+        return batch.with_values(values.masked_scatter(drawn, noisy))
 
 
 def _uniform(x, generator):

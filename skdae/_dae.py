@@ -25,7 +25,8 @@ from ._persistence import (
     refuse_state,
     restored_on_error,
 )
-from ._training import TrainingResult, autograd_enabled
+from ._sparse import SparseAutoencoderLayer, resolve_sampling, sampled_objective
+from ._training import TrainingResult, autograd_enabled, denoising_objective
 
 
 class DenoisingAutoencoder(BaseAutoencoder):
@@ -119,7 +120,9 @@ class DenoisingAutoencoder(BaseAutoencoder):
         Samples per minibatch; ``"auto"`` is ``n_samples // 32`` kept
         between 32 and 128 (and at most ``n_samples``): 128 rows make matrix
         kernels efficient on large data, smaller batches give small data sets
-        enough steps per epoch.
+        enough steps per epoch. Sparse input reconstructed by sampling (see
+        ``reconstruction_sampling``) takes up to 512: its steps are cheap in
+        arithmetic, and fewer of them pay less solver overhead.
 
     max_iter : int, default=200
         Maximum number of epochs (passes over the data).
@@ -153,6 +156,23 @@ class DenoisingAutoencoder(BaseAutoencoder):
         order and the corruption noise. Pass an int for identical results
         on the same device. Global numpy and torch random states are never
         used.
+
+    reconstruction_sampling : "auto", int or None, default="auto"
+        How sparse input is reconstructed in training. An int m: sampled,
+        as in Dauphin, Glorot and Bengio (2011): each batch travels as its
+        stored entries, is encoded by a sparse product, and reconstructs
+        only the columns non-zero in one of its rows plus those among m
+        uniform draws from all columns, each drawn column's loss weighted by
+        ``n_features / m``, which keeps the loss and its gradient unbiased
+        while the cost follows the non-zeros, not the columns. Adam then
+        updates only the weight columns a batch touched (a lazy Adam;
+        with ``alpha > 0`` or SGD the update is dense). None: the exact
+        loss, each batch densified. ``"auto"``: sampled with m = 1024 for
+        sparse input of more than 2,048 columns without missing values and
+        with a corruption that keeps zeros zero (masking, salt and pepper,
+        None: in the sparse path they act on the stored entries only); exact
+        otherwise. Dense input is always reconstructed exactly; ``score``,
+        ``score_samples`` and early stopping always report the exact loss.
 
     device : str, default="auto"
         Where to compute: ``"auto"`` (CUDA when available, else CPU),
@@ -289,6 +309,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         n_iter_no_change=10,
         shuffle=True,
         random_state=None,
+        reconstruction_sampling="auto",
         device="auto",
         verbose=0,
         warm_start=False,
@@ -310,6 +331,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         self.n_iter_no_change = n_iter_no_change
         self.shuffle = shuffle
         self.random_state = random_state
+        self.reconstruction_sampling = reconstruction_sampling
         self.device = device
         self.verbose = verbose
         self.warm_start = warm_start
@@ -438,8 +460,15 @@ class DenoisingAutoencoder(BaseAutoencoder):
         """
         self._prepare(X, keep, sample_weight)
         device = resolve_device(self.device)
-        module = layer_module(self, device, missing=missing)
-        optimizer = make_solver(module, self, device, self._optimizer_state)
+        n_sampled = resolve_sampling(
+            self.reconstruction_sampling, X, self.corruption, missing
+        )
+        module, layout = self._training_module(device, missing, n_sampled)
+        # A solver state saved for another layout of the weights (the sparse
+        # layer holds them transposed) cannot continue: it starts afresh.
+        same_layout = getattr(self, "_optimizer_layout", "dense") == layout
+        saved = self._optimizer_state if same_layout else None
+        optimizer = make_solver(module, self, device, saved, lazy=layout == "lazy")
         result = run_training(
             self,
             module,
@@ -448,13 +477,20 @@ class DenoisingAutoencoder(BaseAutoencoder):
             corruption=layer_corruption(self, device),
             random_state=self._random_state,
             max_iter=self.max_iter,
+            make_objective=(
+                denoising_objective
+                if n_sampled is None
+                else sampled_objective(n_sampled)
+            ),
             incremental=incremental,
             sample_weight=sample_weight,
             optimizer=optimizer,
+            sparse_batches=n_sampled is not None,
             description=description,
         )
         set_layer_params(self, module.to_params())
         self._optimizer_state = state_to_numpy(optimizer.state_dict())
+        self._optimizer_layout = layout
         record_result(self, result, continued=keep)
         if not (incremental or result.converged or result.interrupted):
             warnings.warn(
@@ -464,6 +500,18 @@ class DenoisingAutoencoder(BaseAutoencoder):
                 stacklevel=2,
             )
         return result
+
+    def _training_module(self, device, missing, n_sampled):
+        """The module to train and the layout of its solver's state: the
+        dense layer, or for sampled reconstruction the sparse layer, with a
+        lazy Adam when no weight decay asks for dense updates."""
+        if n_sampled is None:
+            return layer_module(self, device, missing=missing), "dense"
+        lazy = self.solver == "adam" and self.alpha == 0
+        module = SparseAutoencoderLayer(
+            _layer_params(self), self.activation, self.loss_, device, lazy
+        )
+        return module, "lazy" if lazy else "transposed"
 
     def _prepare(self, X, keep, sample_weight=None):
         """Initial weights unless ``keep``; the feature extremes seen so far."""

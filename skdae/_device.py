@@ -7,10 +7,12 @@ training loop only ever sees tensors.
 
 import re
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+import torch.nn.functional as F
 
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
@@ -145,6 +147,78 @@ def rows_as_tensor(X, rows, device, dtype=np.float32):
     return as_tensor(block, device, dtype)
 
 
+@dataclass
+class SparseBatch:
+    """Rows of a sparse matrix as their stored entries, on a device: what the
+    sparse path computes on instead of densified rows.
+
+    Attributes
+    ----------
+    rows, columns : torch.Tensor of shape (n_entries,), int64
+        Row (within the batch) and column of each stored entry, by row.
+    values : torch.Tensor of shape (n_entries,)
+    offsets : torch.Tensor of shape (n_rows,), int64
+        Index of each row's first entry, as ``embedding_bag`` takes them.
+    shape : tuple of int
+        ``(n_rows, n_columns)``.
+    """
+
+    rows: torch.Tensor
+    columns: torch.Tensor
+    values: torch.Tensor
+    offsets: torch.Tensor
+    shape: tuple
+
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    def with_values(self, values):
+        """The same entries holding other values (a corrupted copy)."""
+        return SparseBatch(self.rows, self.columns, values, self.offsets, self.shape)
+
+    def without_rows(self, dropped):
+        """The batch with the entries of the ``dropped`` rows (a boolean
+        tensor over rows) removed: those rows become empty."""
+        kept = ~dropped[self.rows]
+        counts = torch.bincount(self.rows[kept], minlength=self.shape[0])
+        offsets = torch.cumsum(counts, 0) - counts
+        return SparseBatch(
+            self.rows[kept], self.columns[kept], self.values[kept], offsets, self.shape
+        )
+
+    def matmul(self, table, sparse_gradient=False):
+        """``x @ table`` for a dense ``(n_columns, k)`` table: for each row the
+        sum of the table's rows at its entries, weighted by their values.
+
+        ``sparse_gradient``: the table's gradient is row-sparse, its rows
+        touched by the batch only.
+        """
+        return F.embedding_bag(
+            self.columns,
+            table,
+            self.offsets,
+            mode="sum",
+            per_sample_weights=self.values,
+            sparse=sparse_gradient,
+        )
+
+
+def sparse_rows(X, rows, device, dtype=np.float32):
+    """``X[rows]`` of a scipy sparse X as a :class:`SparseBatch` on ``device``."""
+    block = sp.csr_matrix(X[rows])
+    block.sort_indices()
+    counts = np.diff(block.indptr)
+    as_long = {"dtype": torch.int64, "device": device}
+    return SparseBatch(
+        rows=torch.as_tensor(np.repeat(np.arange(block.shape[0]), counts), **as_long),
+        columns=torch.as_tensor(block.indices, **as_long),
+        values=torch.as_tensor(block.data.astype(dtype, copy=False), device=device),
+        offsets=torch.as_tensor(block.indptr[:-1], **as_long),
+        shape=block.shape,
+    )
+
+
 def to_numpy(tensor):
     """Copy a tensor to a numpy array (of the same dtype) on the host."""
     return tensor.detach().cpu().numpy()
@@ -211,7 +285,7 @@ def make_generator(seed, device):
     return generator
 
 
-def apply_in_chunks(function, X, device, rows=None, to_host=None):
+def apply_in_chunks(function, X, device, rows=None, to_host=None, sparse=False):
     """Apply a row-wise tensor function to X in large chunks, for inference.
 
     Writes into one preallocated output, so the peak memory beyond the result
@@ -234,6 +308,10 @@ def apply_in_chunks(function, X, device, rows=None, to_host=None):
     to_host : bool, optional
         Return a numpy array (True) or a tensor on ``device`` (False).
         Default: a tensor for tensor input, an array otherwise.
+    sparse : bool, default=False
+        Give ``function`` the chunks of a sparse X as :class:`SparseBatch`
+        instead of densified: their cost follows the non-zeros, and a chunk
+        may hold many more rows.
 
     Returns
     -------
@@ -241,7 +319,10 @@ def apply_in_chunks(function, X, device, rows=None, to_host=None):
         ``n_samples`` (or ``len(rows)``) rows, computed in X's dtype.
     """
     n_rows = X.shape[0] if rows is None else len(rows)
-    chunk = max(1, min(INFERENCE_CHUNK_ROWS, INFERENCE_CHUNK_ELEMENTS // X.shape[1]))
+    sparse = sparse and sp.issparse(X)
+    width = 1 if sparse else X.shape[1]
+    chunk = max(1, min(INFERENCE_CHUNK_ROWS, INFERENCE_CHUNK_ELEMENTS // width))
+    gather = sparse_rows if sparse else rows_as_tensor
     if to_host is None:
         to_host = not isinstance(X, torch.Tensor)
     out = None
@@ -249,7 +330,7 @@ def apply_in_chunks(function, X, device, rows=None, to_host=None):
         for start in range(0, n_rows, chunk):
             stop = min(start + chunk, n_rows)
             selection = slice(start, stop) if rows is None else rows[start:stop]
-            result = function(rows_as_tensor(X, selection, device, X.dtype))
+            result = function(gather(X, selection, device, X.dtype))
             if to_host:
                 result = to_numpy(result)
             if out is None:

@@ -15,6 +15,7 @@ from sklearn.model_selection import train_test_split
 
 from ._device import apply_in_chunks, make_generator, state_from_numpy, to_numpy
 from ._modules import per_sample_loss
+from ._sparse import SparseAutoencoderLayer, dense_view, make_lazy_adam
 from ._training import TrainingSet, denoising_objective, make_optimizer, train
 
 # ``batch_size="auto"``: n_samples / 32, between 32 and 128. Large data sets
@@ -24,6 +25,10 @@ from ._training import TrainingSet, denoising_objective, make_optimizer, train
 AUTO_BATCH_SIZE = 128
 AUTO_MIN_BATCH_SIZE = 32
 AUTO_BATCHES_PER_EPOCH = 32
+# ... up to 512 rows for sparse input reconstructed by sampling, whose steps
+# cost little in arithmetic but each pays a lazy solver step: on a 50,000 x
+# 20,000 bag of words an epoch took 2.5 s in batches of 128, 1.8 s in 512.
+SPARSE_AUTO_BATCH_SIZE = 512
 
 # Seeds drawn from an estimator's RandomState for torch generators and layers.
 _SEED_RANGE = 2**31 - 1
@@ -49,6 +54,7 @@ def run_training(
     sample_weight=None,
     optimizer=None,
     scorer=None,
+    sparse_batches=False,
     description="",
 ):
     """Train ``model`` on X with the training parameters of ``estimator``.
@@ -82,6 +88,9 @@ def run_training(
     scorer : callable, optional
         ``(model, X, rows, device) -> (() -> float)``, the validation score
         of early stopping; default :func:`validation_loss_scorer`.
+    sparse_batches : bool, default=False
+        Serve a sparse X's batches as their stored entries (the sampled
+        reconstruction of ``_sparse``), not densified.
     description : str
         Names the run in progress output and messages.
 
@@ -96,7 +105,12 @@ def run_training(
         else (None, None)
     )
     data = TrainingSet(
-        X, device, rows=train_rows, targets=targets, sample_weight=sample_weight
+        X,
+        device,
+        rows=train_rows,
+        targets=targets,
+        sample_weight=sample_weight,
+        sparse_batches=sparse_batches,
     )
     generator = make_generator(draw_seed(random_state), device)
     if optimizer is None:
@@ -108,7 +122,11 @@ def run_training(
         data,
         optimizer=optimizer,
         max_iter=1 if incremental else max_iter,
-        batch_size=resolve_batch_size(estimator.batch_size, len(data)),
+        batch_size=resolve_batch_size(
+            estimator.batch_size,
+            len(data),
+            SPARSE_AUTO_BATCH_SIZE if sparse_batches else AUTO_BATCH_SIZE,
+        ),
         shuffle=estimator.shuffle,
         generator=generator,
         tol=estimator.tol,
@@ -136,16 +154,20 @@ def record_result(estimator, result, continued=False):
     estimator.best_validation_score_ = result.best_validation_score
 
 
-def make_solver(model, estimator, device, saved_state=None):
+def make_solver(model, estimator, device, saved_state=None, lazy=False):
     """The estimator's solver for ``model``, continuing from ``saved_state``.
 
     The solver's running state carries over, but its settings are the
     current parameters (a learning_rate_init lowered after a divergence
-    applies), and another solver starts afresh.
+    applies), and another solver starts afresh. ``lazy``: Adam that updates
+    only what a batch touched (``_sparse.make_lazy_adam``).
     """
-    optimizer = make_optimizer(
-        model, estimator.solver, estimator.learning_rate_init, estimator.alpha
-    )
+    if lazy:
+        optimizer = make_lazy_adam(model, estimator.learning_rate_init)
+    else:
+        optimizer = make_optimizer(
+            model, estimator.solver, estimator.learning_rate_init, estimator.alpha
+        )
     settings = [
         {key: value for key, value in group.items() if key != "params"}
         for group in optimizer.param_groups
@@ -161,20 +183,24 @@ def make_solver(model, estimator, device, saved_state=None):
 
 def validation_loss_scorer(model, X, rows, device):
     """A callable scoring ``model`` on ``X[rows]``: the negative mean loss."""
-    loss = per_sample_loss(model)
 
     def validation_score():
-        losses = apply_in_chunks(loss, X, device, rows, to_host=True)
+        # A sparse layer is scored exactly, through a dense copy of itself.
+        scored = (
+            dense_view(model) if isinstance(model, SparseAutoencoderLayer) else model
+        )
+        losses = apply_in_chunks(per_sample_loss(scored), X, device, rows, to_host=True)
         return -float(np.mean(losses, dtype=np.float64))
 
     return validation_score
 
 
-def resolve_batch_size(batch_size, n_samples):
-    """The effective batch size: never more rows than there are."""
+def resolve_batch_size(batch_size, n_samples, largest=AUTO_BATCH_SIZE):
+    """The effective batch size: never more rows than there are; ``"auto"``
+    gives at most ``largest``."""
     if batch_size == "auto":
         size = min(
-            AUTO_BATCH_SIZE,
+            largest,
             max(AUTO_MIN_BATCH_SIZE, n_samples // AUTO_BATCHES_PER_EPOCH),
         )
     else:

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._device import as_tensor, params_to_numpy
+from ._device import SparseBatch, as_tensor, params_to_numpy
 from ._missing import column_means, fill_missing, fill_missing_rows, observed_entries
 
 ACTIVATIONS = {
@@ -209,7 +209,12 @@ class AutoencoderLayer(nn.Module):
         return self.fill is not None
 
     def encode(self, x):
-        """The code h of a batch of inputs."""
+        """The code h of a batch of inputs (dense, or a SparseBatch)."""
+        if isinstance(x, SparseBatch):
+            # One transposed copy of W per chunk: its columns become the rows
+            # that the sparse product gathers.
+            product = x.matmul(self.weight.T.contiguous()) + self.hidden_bias
+            return ACTIVATIONS[self.activation](product)
         if self.fill is not None:
             x = fill_missing(x, self.fill)
         return ACTIVATIONS[self.activation](F.linear(x, self.weight, self.hidden_bias))
@@ -276,10 +281,7 @@ def reconstruction_loss(
     """
     if missing:
         target, observed = observed_entries(target)
-    if loss == "cross_entropy":
-        elementwise = cross_entropy_from_logits(logits, target)
-    else:
-        elementwise = 0.5 * (logits - target).square()
+    elementwise = elementwise_loss(logits, target, loss)
     if missing:
         elementwise = elementwise * observed
     if reduction == "none":
@@ -287,6 +289,13 @@ def reconstruction_loss(
     if weight is None:
         return elementwise.sum()
     return (elementwise.sum(dim=1) * weight).sum()
+
+
+def elementwise_loss(logits, target, loss):
+    """Each entry's reconstruction loss, from the decoder's logits."""
+    if loss == "cross_entropy":
+        return cross_entropy_from_logits(logits, target)
+    return 0.5 * (logits - target).square()
 
 
 def cross_entropy_from_logits(logits, target):

@@ -55,6 +55,7 @@ SHARED_LAYER_PARAMETERS = (
     "validation_fraction",
     "n_iter_no_change",
     "shuffle",
+    "reconstruction_sampling",
     "device",
     "verbose",
 )
@@ -123,7 +124,8 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
 
     batch_size : int or "auto", default="auto"
         Samples per minibatch; ``"auto"`` is ``n_samples // 32`` kept between
-        32 and 128 (and at most ``n_samples``).
+        32 and 128 (and at most ``n_samples``); up to 512 for a first layer
+        that reconstructs sparse input by sampling.
 
     max_iter : int or sequence of int, default=100
         Pretraining epochs at most, for all layers or one per layer.
@@ -171,6 +173,26 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
 
     random_state : int, RandomState instance or None, default=None
         Controls every random draw; layers receive seeds drawn from it.
+
+    reconstruction_sampling : "auto", int or None, default="auto"
+        How sparse input is reconstructed in training. An int m: sampled,
+        as in Dauphin, Glorot and Bengio (2011): each batch travels as its
+        stored entries, is encoded by a sparse product, and reconstructs
+        only the columns non-zero in one of its rows plus those among m
+        uniform draws from all columns, each drawn column's loss weighted by
+        ``n_features / m``, which keeps the loss and its gradient unbiased
+        while the cost follows the non-zeros, not the columns. Adam then
+        updates only the weight columns a batch touched (a lazy Adam;
+        with ``alpha > 0`` or SGD the update is dense). None: the exact
+        loss, each batch densified. ``"auto"``: sampled with m = 1024 for
+        sparse input of more than 2,048 columns without missing values and
+        with a corruption that keeps zeros zero (masking, salt and pepper,
+        None: in the sparse path they act on the stored entries only); exact
+        otherwise. Dense input is always reconstructed exactly; ``score``,
+        ``score_samples`` and early stopping always report the exact loss.
+        In a stack it concerns the first layer, the one that sees the sparse
+        input; the layers above train on dense codes, and fine-tuning
+        densifies its batches.
 
     device : str, default="auto"
         ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``; read at
@@ -302,6 +324,7 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         n_iter_no_change=10,
         shuffle=True,
         random_state=None,
+        reconstruction_sampling="auto",
         device="auto",
         verbose=0,
     ):
@@ -324,6 +347,7 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         self.n_iter_no_change = n_iter_no_change
         self.shuffle = shuffle
         self.random_state = random_state
+        self.reconstruction_sampling = reconstruction_sampling
         self.device = device
         self.verbose = verbose
 

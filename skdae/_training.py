@@ -15,7 +15,7 @@ import scipy.sparse as sp
 import torch
 from torch.nn import functional as F
 
-from ._device import as_tensor, rows_as_tensor
+from ._device import as_tensor, rows_as_tensor, sparse_rows
 from ._modules import reconstruction_loss
 
 
@@ -33,7 +33,8 @@ class TrainingSet:
     Dense data is put on the device once (shared, not copied, for C-contiguous
     float32 on the CPU); batches are gathered through a per-epoch permutation
     of row indices, never by copying or permuting X. Sparse data stays on the
-    host and each batch is densified on its own.
+    host and each batch is densified on its own, or served as its stored
+    entries (``sparse_batches``).
 
     Parameters
     ----------
@@ -50,11 +51,24 @@ class TrainingSet:
     sample_weight : ndarray of shape (n_samples,), optional
         Per-row weights; rescaled to a mean of 1 over ``rows`` so that the
         epoch loss is the weighted mean of the per-sample losses.
+    sparse_batches : bool, default=False
+        Serve the batches of a sparse X as :class:`~skdae._device.SparseBatch`
+        (their stored entries) instead of densified.
     """
 
-    def __init__(self, X, device, *, rows=None, targets=None, sample_weight=None):
+    def __init__(
+        self,
+        X,
+        device,
+        *,
+        rows=None,
+        targets=None,
+        sample_weight=None,
+        sparse_batches=False,
+    ):
         self.device = device
         self._sparse = sp.issparse(X)
+        self._sparse_batches = sparse_batches and self._sparse
         self._X = X if self._sparse else as_tensor(X, device)
         self._rows = None if rows is None else np.asarray(rows, dtype=np.int64)
         self._rows_on_device = (
@@ -90,7 +104,9 @@ class TrainingSet:
     def _gather(self, index):
         # index_select, not X[index]: advanced indexing takes 5x longer for
         # the same rows on a CPU.
-        if self._sparse:
+        if self._sparse_batches:
+            x = sparse_rows(self._X, index.cpu().numpy(), self.device)
+        elif self._sparse:
             x = rows_as_tensor(self._X, index.cpu().numpy(), self.device)
         else:
             x = torch.index_select(self._X, 0, index)

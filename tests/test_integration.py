@@ -7,6 +7,7 @@ import warnings
 import joblib
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -144,3 +145,21 @@ def test_verbose_one_shows_a_progress_bar_per_layer(small_data, capsys):
     err = capsys.readouterr().err
     for name in ("layer 1/2", "layer 2/2", "fine-tuning"):
         assert name in err and "3/3" in err
+
+
+def test_sparse_partial_fit_under_dask_ml_incremental(dask_client):
+    # Sparse blocks, as a bag-of-words would arrive: each partial_fit takes
+    # the sampled sparse path ("auto": more than 2,048 columns).
+    import dask.array as da
+    from dask_ml.wrappers import Incremental
+
+    X = sp.random(600, 3000, density=0.005, format="csr", random_state=0)
+    X.data[:] = 1.0
+    blocks = da.from_array(X, chunks=(200, 3000), asarray=False)
+    incremental = Incremental(small_dae()).fit(blocks)
+    estimator = incremental.estimator_
+    assert estimator.n_iter_ == 3
+    assert estimator._optimizer_layout == "lazy"
+    np.testing.assert_allclose(
+        estimator.transform(X), estimator.transform(X.toarray()), rtol=1e-5, atol=1e-6
+    )
