@@ -20,7 +20,6 @@ import warnings
 
 import numpy as np
 import psutil
-import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -30,6 +29,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdae import DenoisingAutoencoder, StackedDenoisingAutoencoder
+from skdae._datasets import make_word_counts
 from skdae._sparse import AUTO_SAMPLED_COLUMNS
 
 from ._common import (
@@ -50,15 +50,7 @@ SDAE_SIZES = (256, 128)
 
 def word_matrix(n_columns, n_rows=N_ROWS, n_entries=N_ENTRIES, seed=0):
     """The issue's CSR matrix of ones with Zipf column frequencies."""
-    rng = np.random.default_rng(seed)
-    rows = rng.integers(0, n_rows, n_entries)
-    columns = np.minimum(rng.zipf(1.3, n_entries) - 1, n_columns - 1)
-    X = sp.csr_matrix(
-        (np.ones(n_entries, np.float32), (rows, columns)), shape=(n_rows, n_columns)
-    )
-    X.sum_duplicates()
-    X.data[:] = 1.0
-    return X
+    return make_word_counts(n_rows, n_columns, n_entries, seed)
 
 
 def one_epoch(device, **params):

@@ -13,6 +13,8 @@ import torch
 from ._device import SparseBatch
 
 CORRUPTIONS = ("masking", "gaussian", "salt_and_pepper", "swap")
+# The processes that keep a zero a zero, hence a sparse batch sparse.
+ZERO_KEEPING_CORRUPTIONS = ("masking", "salt_and_pepper", None)
 
 
 def check_corruption(kind, level, name="corruption_level"):
@@ -73,12 +75,13 @@ class Corruption:
         """Return a corrupted copy of the batch ``x``.
 
         ``weight``, the rows' sample weights, keeps rows of weight zero from
-        lending their values to swap noise.
+        lending their values to swap noise (a sparse batch arrives without
+        their entries).
         """
         if self.is_identity:
             return x
         if isinstance(x, SparseBatch):
-            return self._corrupt_stored(x, generator, weight)
+            return self._corrupt_stored(x, generator)
         if self.kind == "masking":
             return _mask(x, self.level, generator)
         if self.kind == "gaussian":
@@ -89,39 +92,32 @@ class Corruption:
             x, self.level, self.feature_min, self.feature_max, generator
         )
 
-    def _corrupt_stored(self, batch, generator, weight):
+    def _corrupt_stored(self, batch, generator):
         """A sparse batch with its stored entries corrupted: its zeros stay
         zeros. Masking sets a stored value to 0, salt and pepper to its
         feature's minimum or maximum, each with probability ``level``: the
         processes of the dense path, restricted to where a zero would stay a
         zero anyway. Gaussian and swap noise would fill the zeros in: the
-        sparse path refuses them (``_sparse.resolve_sampling``).
-
-        Only the entries of rows of positive weight draw noise, so that the
-        rows of weight zero, however many entries they hold, leave the random
-        stream, hence the model, as it would be without them.
+        sparse path refuses them (``_sparse.resolve_sampling``). The sampled
+        objective has already removed the entries of rows of weight zero, so
+        they draw no noise.
         """
-        if self.kind not in ("masking", "salt_and_pepper"):
+        if self.kind == "masking":
+            noisy = _mask_from_uniform(batch.values, self.level, generator)
+        elif self.kind == "salt_and_pepper":
+            noisy = _salt_and_pepper(
+                batch.values,
+                self.level,
+                self.feature_min[batch.columns],
+                self.feature_max[batch.columns],
+                generator,
+            )
+        else:
             raise ValueError(
                 f"corruption={self.kind!r} does not apply to the stored entries "
                 "of sparse rows; use masking or salt_and_pepper."
             )
-        values = batch.values
-        drawn = slice(None) if weight is None else weight[batch.rows] > 0
-        if self.kind == "masking":
-            noisy = _mask_from_uniform(values[drawn], self.level, generator)
-        else:
-            columns = batch.columns[drawn]
-            noisy = _salt_and_pepper(
-                values[drawn],
-                self.level,
-                self.feature_min[columns],
-                self.feature_max[columns],
-                generator,
-            )
-        if weight is None:
-            return batch.with_values(noisy)
-        return batch.with_values(values.masked_scatter(drawn, noisy))
+        return batch.with_values(noisy)
 
 
 def _uniform(x, generator):

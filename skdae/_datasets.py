@@ -1,4 +1,5 @@
-"""Readers for the data sets the demo, the gallery and the benchmarks use.
+"""Readers for the data sets the demo, the gallery and the benchmarks use,
+and the synthetic bag of words that the sparse benchmark and tests share.
 
 Each looks for its folder in an environment variable, else in
 ``../shared/data`` from the current directory (the project's layout), else
@@ -10,6 +11,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 # Where the MNIST IDX files are looked for when no path is given: the
 # SKDAE_MNIST_DIR environment variable, else ../shared/data/mnist from the
@@ -133,3 +135,25 @@ def load_adult(directory=None):
         frame["income"].str.startswith(">50K").to_numpy() for frame in frames
     )
     return X_train, X_test, y_train, y_test
+
+
+def make_word_counts(n_rows, n_columns, n_entries, seed=0):
+    """A CSR matrix of ones with word-like (Zipf) column frequencies.
+
+    ``n_entries`` entries are drawn: row indices uniform, column indices
+    ``min(zipf(1.3) - 1, n_columns - 1)`` from ``default_rng(seed)``;
+    duplicates are merged and set back to 1, so fewer are stored.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of shape (n_rows, n_columns), float32
+    """
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, n_rows, n_entries)
+    columns = np.minimum(rng.zipf(1.3, n_entries) - 1, n_columns - 1)
+    X = sp.csr_matrix(
+        (np.ones(n_entries, np.float32), (rows, columns)), shape=(n_rows, n_columns)
+    )
+    X.sum_duplicates()
+    X.data[:] = 1.0
+    return X

@@ -202,10 +202,10 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
         self : object
             Fitted imputer.
         """
-        X, missing = self._validate_input(X, reset=True)
-        self._fit_scaling(X, missing)
+        X, values, missing = self._validate_input(X, reset=True)
+        self._fit_scaling(values, missing)
         # float32, the precision the autoencoder trains in.
-        Z = self._standardized(X, missing, np.float32)[:, self._kept_features]
+        Z = self._standardized(values, missing, np.float32)[:, self._kept_features]
         self.autoencoder_ = self._new_autoencoder().fit(Z)
         self.indicator_ = (
             MissingIndicator(missing_values=1, error_on_new=False).fit(
@@ -233,8 +233,8 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
             followed by the indicator columns (with ``add_indicator``).
         """
         check_is_fitted(self)
-        X, missing = self._validate_input(X, reset=False)
-        X_imputed = self._impute(X, missing)
+        X, values, missing = self._validate_input(X, reset=False)
+        X_imputed = self._impute(X, values, missing)
         kept = self._output_features()
         X_imputed = X_imputed[:, kept]
         if self.indicator_ is None:
@@ -272,17 +272,20 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = _is_nan(self.missing_values)
+        tags.input_tags.allow_nan = is_nan_placeholder(self.missing_values)
         tags.input_tags.sparse = True
         return tags
 
     # -- steps ---------------------------------------------------------------
 
     def _validate_input(self, X, reset):
-        """X as a float array (or CSR matrix) and the mask of its missing
-        entries, dense; the placeholder becomes NaN only in what the
-        autoencoder sees, never in X."""
-        if not (_is_nan(self.missing_values) or isinstance(self.missing_values, Real)):
+        """X as a float array (or CSR matrix), its values dense (densified
+        once, here), and the mask of its missing entries; the placeholder
+        becomes NaN only in what the autoencoder sees, never in X."""
+        if not (
+            is_nan_placeholder(self.missing_values)
+            or isinstance(self.missing_values, Real)
+        ):
             raise ValueError(
                 f"missing_values={self.missing_values!r}: the imputer takes "
                 "numeric data, so the placeholder must be a number, np.nan or "
@@ -294,7 +297,9 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
             reset=reset,
             accept_sparse="csr",
             dtype=FLOAT_DTYPES,
-            ensure_all_finite="allow-nan" if _is_nan(self.missing_values) else True,
+            ensure_all_finite="allow-nan"
+            if is_nan_placeholder(self.missing_values)
+            else True,
         )
         if sp.issparse(X) and self.missing_values == 0:
             raise ValueError(
@@ -303,18 +308,18 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
                 "array instead."
             )
         values = X.toarray() if sp.issparse(X) else X
-        if _is_nan(self.missing_values):
-            return X, np.isnan(values)
-        return X, values == self.missing_values
+        if is_nan_placeholder(self.missing_values):
+            return X, values, np.isnan(values)
+        return X, values, values == self.missing_values
 
-    def _fit_scaling(self, X, missing):
+    def _fit_scaling(self, values, missing):
         """Each feature's mean and scale over its observed entries."""
-        values = np.where(missing, np.nan, X.toarray() if sp.issparse(X) else X)
+        values = np.where(missing, np.nan, values)
         observed = ~missing
         counts = observed.sum(axis=0)
         self._kept_features = np.flatnonzero(counts > 0)
-        self.mean_ = np.full(X.shape[1], np.nan)
-        self.scale_ = np.ones(X.shape[1])
+        self.mean_ = np.full(values.shape[1], np.nan)
+        self.scale_ = np.ones(values.shape[1])
         kept = self._kept_features
         if not len(kept):
             raise ValueError(
@@ -328,9 +333,9 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
         self.data_max_ = np.nanmax(values, axis=0, initial=-np.inf, where=observed)
         self.data_min_[counts == 0] = self.data_max_[counts == 0] = np.nan
 
-    def _standardized(self, X, missing, dtype):
-        """X standardized in ``dtype``, with NaN at its missing entries."""
-        values = X.toarray() if sp.issparse(X) else X
+    def _standardized(self, values, missing, dtype):
+        """Dense ``values`` standardized in ``dtype``, NaN at their missing
+        entries."""
         Z = (values - np.nan_to_num(self.mean_)) / self.scale_
         Z[missing] = np.nan
         return Z.astype(dtype, copy=False)
@@ -344,7 +349,7 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
             random_state=self.random_state, device=self.device, verbose=self.verbose
         )
 
-    def _impute(self, X, missing):
+    def _impute(self, X, values, missing):
         """A copy of X whose missing entries hold their reconstructions
         (0 in the empty features)."""
         X_imputed = X.copy()
@@ -354,7 +359,7 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
         kept = self._kept_features
         row_missing = missing[rows][:, kept]
         # Reconstructed in X's precision, as the autoencoder's inference runs.
-        Z = self._standardized(X[rows], missing[rows], X.dtype)[:, kept]
+        Z = self._standardized(values[rows], missing[rows], X.dtype)[:, kept]
         low, high = self._standardized_range()
         for _ in range(self.n_rounds):
             reconstruction = np.clip(self._reconstruct(Z), low, high)
@@ -401,7 +406,7 @@ def _write_missing(X, rows, missing, filled):
     X.data[stored] = filled[entry_rows[stored], X.indices[stored]]
 
 
-def _is_nan(value):
+def is_nan_placeholder(value):
     """Whether a missing-value placeholder stands for NaN: np.nan, or
     pandas.NA, which scikit-learn's validation turns into NaN."""
     if isinstance(value, Real):

@@ -175,24 +175,15 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         Controls every random draw; layers receive seeds drawn from it.
 
     reconstruction_sampling : "auto", int or None, default="auto"
-        How sparse input is reconstructed in training. An int m: sampled,
-        as in Dauphin, Glorot and Bengio (2011): each batch travels as its
-        stored entries, is encoded by a sparse product, and reconstructs
-        only the columns non-zero in one of its rows plus those among m
-        uniform draws from all columns, each drawn column's loss weighted by
-        ``n_features / m``, which keeps the loss and its gradient unbiased
-        while the cost follows the non-zeros, not the columns. Adam then
-        updates only the weight columns a batch touched (a lazy Adam;
-        with ``alpha > 0`` or SGD the update is dense). None: the exact
-        loss, each batch densified. ``"auto"``: sampled with m = 1024 for
-        sparse input of more than 2,048 columns without missing values and
-        with a corruption that keeps zeros zero (masking, salt and pepper,
-        None: in the sparse path they act on the stored entries only); exact
-        otherwise. Dense input is always reconstructed exactly; ``score``,
-        ``score_samples`` and early stopping always report the exact loss.
-        In a stack it concerns the first layer, the one that sees the sparse
-        input; the layers above train on dense codes, and fine-tuning
-        densifies its batches.
+        How the first layer reconstructs sparse input in training, as in
+        :class:`DenoisingAutoencoder`: an int m samples the columns (those
+        non-zero in a row of the batch plus those hit by m uniform draws,
+        reweighted, so the loss stays unbiased at a cost that follows the
+        non-zeros), None reconstructs every column of densified batches,
+        ``"auto"`` samples with m = 1024 sparse input of more than 2,048
+        columns without missing values and with masking, salt and pepper or
+        no corruption. The layers above train on dense codes, and
+        fine-tuning densifies its batches; scores are always exact.
 
     device : str, default="auto"
         ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``; read at

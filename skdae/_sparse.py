@@ -18,15 +18,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._modules import ACTIVATIONS, OUTPUTS, AutoencoderLayer, elementwise_loss
+from ._corruption import ZERO_KEEPING_CORRUPTIONS
+from ._device import params_to_numpy
+from ._modules import ACTIVATIONS, AutoencoderLayer, _parameter, elementwise_loss
 
 # reconstruction_sampling="auto": sparse input with more columns than this is
 # reconstructed by sampling; narrower input is cheap to densify exactly.
 AUTO_SAMPLING_MIN_FEATURES = 2048
 # ... and the number of columns drawn per batch beyond its non-zero ones.
 AUTO_SAMPLED_COLUMNS = 1024
-# The corruptions that keep a zero a zero, hence a sparse batch sparse.
-SPARSE_CORRUPTIONS = ("masking", "salt_and_pepper", None)
 
 
 def sparse_encode(batch, weight_t, bias, activation, sparse_gradient=False):
@@ -48,11 +48,11 @@ def resolve_sampling(sampling, X, corruption, has_missing):
     if sampling == "auto":
         fits = (
             X.shape[1] > AUTO_SAMPLING_MIN_FEATURES
-            and corruption in SPARSE_CORRUPTIONS
+            and corruption in ZERO_KEEPING_CORRUPTIONS
             and not has_missing
         )
         return AUTO_SAMPLED_COLUMNS if fits else None
-    if corruption not in SPARSE_CORRUPTIONS:
+    if corruption not in ZERO_KEEPING_CORRUPTIONS:
         raise ValueError(
             f"reconstruction_sampling={sampling} reconstructs sparse rows from "
             f"their stored entries, but corruption={corruption!r} would make "
@@ -118,9 +118,6 @@ class SparseAutoencoderLayer(nn.Module):
         biases = F.embedding(columns, self.visible_bias, sparse=self.sparse_gradients)
         return torch.addmm(biases[:, 0], codes, weights.T)
 
-    def output(self, logits):
-        return OUTPUTS[self.loss](logits)
-
     def weight_matrices(self):
         """The parameters that L2 regularisation applies to."""
         return [self.weight_t] + ([] if self.decoder_t is None else [self.decoder_t])
@@ -138,26 +135,17 @@ class SparseAutoencoderLayer(nn.Module):
         }
         if self.decoder_t is not None:
             params["decoder_components_"] = self.decoder_t.T
-        return {
-            name: value.detach().cpu().numpy().astype(np.float32)
-            for name, value in params.items()
-        }
-
-
-def _parameter(array, device):
-    return nn.Parameter(
-        torch.tensor(np.asarray(array), dtype=torch.float32, device=device)
-    )
+        return params_to_numpy(params)
 
 
 def _transposed_parameter(array, device):
-    return _parameter(np.ascontiguousarray(np.asarray(array).T), device)
+    return _parameter(np.asarray(array).T, device)
 
 
-def reconstructed_columns(batch, n_sampled, weight, generator):
+def reconstructed_columns(batch, n_sampled, generator):
     """The columns a batch reconstructs, and the weight of each one's loss.
 
-    Every column non-zero in a row of positive weight is reconstructed,
+    Every column non-zero in a row of the batch is reconstructed,
     with weight 1; so are the columns that ``n_sampled`` uniform draws (with
     replacement) from all columns hit, when not among those, each weighted
     by the inverse of its chance to be hit, ``1 / (1 - (1 - 1/n_columns) **
@@ -175,12 +163,7 @@ def reconstructed_columns(batch, n_sampled, weight, generator):
     n_nonzero : int
         How many of ``columns`` are non-zero columns.
     """
-    entries = batch.columns
-    if weight is not None:
-        # A row of weight zero lends no column: the model learns nothing from
-        # it, so its content must not change what the others reconstruct.
-        entries = entries[weight[batch.rows] > 0]
-    nonzero = torch.unique(entries)
+    nonzero = torch.unique(batch.columns)
     n_columns = batch.shape[1]
     draws = torch.randint(
         n_columns, (n_sampled,), generator=generator, device=nonzero.device
@@ -204,13 +187,15 @@ def sampled_objective(n_sampled):
     def make_objective(module, corruption, generator):
         def objective(batch, target, weight):
             if weight is not None:
-                # A lazy solver moves every weight column a batch's entries
-                # touch, even with a zero gradient: rows of weight zero, which
-                # must play no part, give up their entries.
+                # Rows of weight zero, which must play no part, give up their
+                # entries here, once: they then draw no noise, lend no column
+                # to the reconstruction, and leave the weight columns they
+                # hold alone (a lazy solver moves every column a batch's
+                # entries touch, even with a zero gradient).
                 batch = batch.without_rows(weight == 0)
-            codes = module.encode(corruption(batch, generator, weight))
+            codes = module.encode(corruption(batch, generator))
             columns, column_weight, n_nonzero = reconstructed_columns(
-                batch, n_sampled, weight, generator
+                batch, n_sampled, generator
             )
             logits = module.decode_columns(codes, columns)
             clean = _clean_targets(batch, columns[:n_nonzero], logits)
@@ -224,19 +209,11 @@ def sampled_objective(n_sampled):
 
 def _clean_targets(batch, nonzero_columns, logits):
     """The clean batch on the reconstructed columns, dense: its stored values
-    at their places, zeros elsewhere (sampled columns are zero columns).
-
-    Entries of columns left out (those of rows of weight zero) are dropped.
-    """
+    at their places (``nonzero_columns`` holds every column of its entries,
+    sorted), zeros elsewhere (the sampled columns are zero columns)."""
     clean = torch.zeros_like(logits)
     positions = torch.searchsorted(nonzero_columns, batch.columns)
-    positions = positions.clamp(max=max(len(nonzero_columns) - 1, 0))
-    kept = (
-        nonzero_columns[positions] == batch.columns
-        if len(nonzero_columns)
-        else torch.zeros_like(batch.columns, dtype=torch.bool)
-    )
-    clean[batch.rows[kept], positions[kept]] = batch.values[kept]
+    clean[batch.rows, positions] = batch.values
     return clean
 
 

@@ -56,6 +56,7 @@ from . import (
     DenoisingAutoencoderImputer,
     StackedDenoisingAutoencoder,
 )
+from ._impute import is_nan_placeholder
 
 __all__ = ["to_onnx", "register_converters"]
 
@@ -356,13 +357,9 @@ def _convert_imputer(scope, operator, container):
 
 
 def _missing_mask(graph, X, missing_values):
-    if _is_nan_placeholder(missing_values):
+    if is_nan_placeholder(missing_values):
         return graph.node("IsNaN", [X])
     return graph.node("Equal", [X, graph.constant(np.array([missing_values]))])
-
-
-def _is_nan_placeholder(value):
-    return value != value or type(value).__name__ == "NAType"
 
 
 def _standardized_kept(graph, X, missing, kept, imputer):
