@@ -13,7 +13,13 @@ import scipy.sparse as sp
 import torch
 from sklearn.model_selection import train_test_split
 
-from ._device import apply_in_chunks, make_generator, state_from_numpy, to_numpy
+from ._device import (
+    apply_in_chunks,
+    make_generator,
+    row_blocks,
+    state_from_numpy,
+    to_numpy,
+)
 from ._modules import per_sample_loss
 from ._sparse import SparseAutoencoderLayer, dense_view, make_lazy_adam
 from ._training import TrainingSet, denoising_objective, make_optimizer, train
@@ -235,13 +241,17 @@ def feature_extremes(X):
     """Per-feature minimum and maximum of X's observed values, as float32
     arrays: NaN only for a feature with no observed value.
 
-    X is dense, sparse, or a tensor (a stack's codes, reduced on their
-    device: only the two vectors come back to the host).
+    X is dense, sparse (read block by block of rows, so that scipy's
+    reductions, which convert to CSC, copy a block at most), or a tensor (a
+    stack's codes, reduced on their device: only the two vectors come back
+    to the host).
     """
     if isinstance(X, torch.Tensor):
         low, high = (to_numpy(values) for values in torch.aminmax(X, dim=0))
     elif sp.issparse(X):
-        low, high = _sparse_extremes(X)
+        extremes = [_sparse_extremes(X[rows]) for rows in row_blocks(X)]
+        low = np.fmin.reduce([block_low for block_low, _ in extremes])
+        high = np.fmax.reduce([block_high for _, block_high in extremes])
     else:
         # fmin and fmax skip NaN, where min and max would return it.
         low, high = np.fmin.reduce(X, axis=0), np.fmax.reduce(X, axis=0)
@@ -249,7 +259,8 @@ def feature_extremes(X):
 
 
 def _sparse_extremes(X):
-    """Per-column extremes of a sparse X whose stored values may be NaN."""
+    """Per-column extremes of a sparse X whose stored values may be NaN:
+    NaN for a column with no observed value."""
     missing = np.isnan(X.data)
     extremes = []
     for reduce, skipped in (("min", np.inf), ("max", -np.inf)):

@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
 )
 
 from ._dae import DenoisingAutoencoder
+from ._device import row_blocks
 from ._validation import validate_data
 
 # The autoencoder that ``autoencoder=None`` trains, on standardized columns:
@@ -202,14 +203,16 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
         self : object
             Fitted imputer.
         """
-        X, values, missing = self._validate_input(X, reset=True)
-        self._fit_scaling(values, missing)
-        # float32, the precision the autoencoder trains in.
-        Z = self._standardized(values, missing, np.float32)[:, self._kept_features]
-        self.autoencoder_ = self._new_autoencoder().fit(Z)
+        X = self._validate_input(X, reset=True)
+        self._fit_scaling(X)
+        # One standardized float32 copy of X, the precision the autoencoder
+        # trains in, and the one copy a fit makes.
+        self.autoencoder_ = self._new_autoencoder().fit(
+            self._standardized_copy(X, np.float32)
+        )
         self.indicator_ = (
             MissingIndicator(missing_values=1, error_on_new=False).fit(
-                missing.view(np.uint8)
+                self._missing_mask(X).view(np.uint8)
             )
             if self.add_indicator
             else None
@@ -233,13 +236,16 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
             followed by the indicator columns (with ``add_indicator``).
         """
         check_is_fitted(self)
-        X, values, missing = self._validate_input(X, reset=False)
-        X_imputed = self._impute(X, values, missing)
+        X = self._validate_input(X, reset=False)
+        X_imputed = X.copy()
+        for rows in row_blocks(X):
+            self._impute_block(X_imputed, rows)
         kept = self._output_features()
-        X_imputed = X_imputed[:, kept]
+        if len(kept) < X.shape[1]:
+            X_imputed = X_imputed[:, kept]
         if self.indicator_ is None:
             return X_imputed
-        indicators = self.indicator_.transform(missing.view(np.uint8))
+        indicators = self.indicator_.transform(self._missing_mask(X).view(np.uint8))
         if sp.issparse(X_imputed):
             return sp.hstack(
                 [X_imputed, sp.csr_matrix(indicators, dtype=X_imputed.dtype)],
@@ -279,9 +285,10 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
     # -- steps ---------------------------------------------------------------
 
     def _validate_input(self, X, reset):
-        """X as a float array (or CSR matrix), its values dense (densified
-        once, here), and the mask of its missing entries; the placeholder
-        becomes NaN only in what the autoencoder sees, never in X."""
+        """X as a float array or CSR matrix, never copied when it already is
+        one. Its missing entries are found block by block
+        (:meth:`_dense_rows`): the placeholder becomes NaN only in what the
+        autoencoder sees, never in X."""
         if not (
             is_nan_placeholder(self.missing_values)
             or isinstance(self.missing_values, Real)
@@ -307,38 +314,70 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
                 "sparse: every implicit zero would be missing. Provide a dense "
                 "array instead."
             )
-        values = X.toarray() if sp.issparse(X) else X
-        if is_nan_placeholder(self.missing_values):
-            return X, values, np.isnan(values)
-        return X, values, values == self.missing_values
+        return X
 
-    def _fit_scaling(self, values, missing):
-        """Each feature's mean and scale over its observed entries."""
-        values = np.where(missing, np.nan, values)
-        observed = ~missing
-        counts = observed.sum(axis=0)
-        self._kept_features = np.flatnonzero(counts > 0)
-        self.mean_ = np.full(values.shape[1], np.nan)
-        self.scale_ = np.ones(values.shape[1])
-        kept = self._kept_features
+    def _dense_rows(self, X, rows):
+        """The rows of X, dense (a view of a dense X), and the mask of their
+        missing entries."""
+        values = X[rows].toarray() if sp.issparse(X) else X[rows]
+        if is_nan_placeholder(self.missing_values):
+            return values, np.isnan(values)
+        return values, values == self.missing_values
+
+    def _missing_mask(self, X):
+        """The mask of X's missing entries, whole (for the indicator)."""
+        return np.concatenate([self._dense_rows(X, rows)[1] for rows in row_blocks(X)])
+
+    def _fit_scaling(self, X):
+        """Each feature's mean and scale over its observed entries, and its
+        extremes, in two passes over X, block by block of rows."""
+        counts = np.zeros(X.shape[1])
+        totals = np.zeros(X.shape[1])
+        low = np.full(X.shape[1], np.inf)
+        high = np.full(X.shape[1], -np.inf)
+        for rows in row_blocks(X):
+            values, missing = self._dense_rows(X, rows)
+            counts += (~missing).sum(axis=0)
+            totals += np.where(missing, 0, values).sum(axis=0, dtype=np.float64)
+            low = np.fmin(low, np.where(missing, np.inf, values).min(axis=0))
+            high = np.fmax(high, np.where(missing, -np.inf, values).max(axis=0))
+        self._kept_features = kept = np.flatnonzero(counts > 0)
         if not len(kept):
             raise ValueError(
                 "Every feature of X is missing in every sample: there is nothing "
                 "to learn the imputation from."
             )
-        self.mean_[kept] = np.nanmean(values[:, kept], axis=0)
-        std = np.nanstd(values[:, kept], axis=0)
+        mean = np.full(X.shape[1], np.nan)
+        np.divide(totals, counts, out=mean, where=counts > 0)
+        squares = np.zeros(X.shape[1])
+        for rows in row_blocks(X):
+            values, missing = self._dense_rows(X, rows)
+            deviations = np.where(missing, 0, values - np.nan_to_num(mean))
+            squares += np.square(deviations, dtype=np.float64).sum(axis=0)
+        std = np.sqrt(squares[kept] / counts[kept])
+        self.mean_ = mean
+        self.scale_ = np.ones(X.shape[1])
         self.scale_[kept] = np.where(std > 0, std, 1.0)
-        self.data_min_ = np.nanmin(values, axis=0, initial=np.inf, where=observed)
-        self.data_max_ = np.nanmax(values, axis=0, initial=-np.inf, where=observed)
-        self.data_min_[counts == 0] = self.data_max_[counts == 0] = np.nan
+        low[counts == 0] = high[counts == 0] = np.nan
+        self.data_min_, self.data_max_ = low, high
 
     def _standardized(self, values, missing, dtype):
-        """Dense ``values`` standardized in ``dtype``, NaN at their missing
-        entries."""
-        Z = (values - np.nan_to_num(self.mean_)) / self.scale_
-        Z[missing] = np.nan
-        return Z.astype(dtype, copy=False)
+        """Dense ``values`` standardized in ``dtype`` on the kept features,
+        NaN at their missing entries."""
+        kept = self._kept_features
+        Z = ((values[:, kept] - self.mean_[kept]) / self.scale_[kept]).astype(
+            dtype, copy=False
+        )
+        Z[missing[:, kept]] = np.nan
+        return Z
+
+    def _standardized_copy(self, X, dtype):
+        """X standardized on the kept features, filled block by block, so that
+        no temporary is larger than a block."""
+        Z = np.empty((X.shape[0], len(self._kept_features)), dtype=dtype)
+        for rows in row_blocks(X):
+            Z[rows] = self._standardized(*self._dense_rows(X, rows), dtype)
+        return Z
 
     def _new_autoencoder(self):
         if self.autoencoder is None:
@@ -349,25 +388,25 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
             random_state=self.random_state, device=self.device, verbose=self.verbose
         )
 
-    def _impute(self, X, values, missing):
-        """A copy of X whose missing entries hold their reconstructions
-        (0 in the empty features)."""
-        X_imputed = X.copy()
-        rows = np.flatnonzero(missing.any(axis=1))
-        if not len(rows):
-            return X_imputed
+    def _impute_block(self, X_imputed, rows):
+        """Fill the missing entries of ``X_imputed[rows]`` (a slice of rows,
+        still as in X) with their reconstructions, 0 in the empty features."""
+        values, missing = self._dense_rows(X_imputed, rows)
+        incomplete = np.flatnonzero(missing.any(axis=1))
+        if not len(incomplete):
+            return
+        values, missing = values[incomplete], missing[incomplete]
         kept = self._kept_features
-        row_missing = missing[rows][:, kept]
+        row_missing = missing[:, kept]
         # Reconstructed in X's precision, as the autoencoder's inference runs.
-        Z = self._standardized(values[rows], missing[rows], X.dtype)[:, kept]
+        Z = self._standardized(values, missing, X_imputed.dtype)
         low, high = self._standardized_range()
         for _ in range(self.n_rounds):
             reconstruction = np.clip(self._reconstruct(Z), low, high)
             Z = np.where(row_missing, reconstruction, Z)
-        filled = np.zeros((len(rows), X.shape[1]), dtype=X.dtype)
+        filled = np.zeros(values.shape, dtype=X_imputed.dtype)
         filled[:, kept] = Z * self.scale_[kept] + self.mean_[kept]
-        _write_missing(X_imputed, rows, missing[rows], filled)
-        return X_imputed
+        _write_missing(X_imputed, rows, incomplete, missing, filled)
 
     def _standardized_range(self):
         """The range of each kept feature's observed values, standardized:
@@ -389,21 +428,24 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
         return self._kept_features
 
 
-def _write_missing(X, rows, missing, filled):
-    """Write ``filled[i]`` into the missing entries of row ``rows[i]`` of X,
-    in place. The missing entries of a sparse X are stored ones (NaN, or a
-    non-zero placeholder): its data is updated where they are."""
+def _write_missing(X, rows, incomplete, missing, filled):
+    """Write ``filled[i]`` into the missing entries of row ``incomplete[i]``
+    of ``X[rows]`` (a slice of rows), in place. The missing entries of a
+    sparse X are stored ones (NaN, or a non-zero placeholder): its data is
+    updated where they are."""
     if not sp.issparse(X):
         block = X[rows]
-        block[missing] = filled[missing]
-        X[rows] = block
+        block[incomplete] = np.where(missing, filled, block[incomplete])
         return
-    position = np.full(X.shape[0], -1)
-    position[rows] = np.arange(len(rows))
-    entry_rows = position[np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))]
+    position = np.full(rows.stop - rows.start, -1)
+    position[incomplete] = np.arange(len(incomplete))
+    first, last = X.indptr[rows.start], X.indptr[rows.stop]
+    counts = np.diff(X.indptr[rows.start : rows.stop + 1])
+    entry_rows = position[np.repeat(np.arange(len(counts)), counts)]
+    columns = X.indices[first:last]
     stored = entry_rows >= 0
-    stored[stored] = missing[entry_rows[stored], X.indices[stored]]
-    X.data[stored] = filled[entry_rows[stored], X.indices[stored]]
+    stored[stored] = missing[entry_rows[stored], columns[stored]]
+    X.data[first:last][stored] = filled[entry_rows[stored], columns[stored]]
 
 
 def is_nan_placeholder(value):

@@ -12,9 +12,16 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from ._device import host_matmul, row_blocks
+
 
 def column_means(X, weight=None):
     """The weighted mean of each column's observed (non-NaN) entries.
+
+    X is read block by block of rows (:func:`~skdae._device.row_blocks`),
+    in its own precision: the temporaries (a NaN mask, X without its NaN)
+    are the size of a block, never of X, and each block's sums are
+    accumulated in float64.
 
     Parameters
     ----------
@@ -39,7 +46,12 @@ def column_means(X, weight=None):
     if isinstance(X, torch.Tensor):
         row_weight = torch.as_tensor(weight, dtype=X.dtype).to(X.device)
         return (row_weight @ X).double().cpu().numpy() / weight.sum()
-    totals, observed_weight = _weighted_sums(X, weight)
+    totals = np.zeros(X.shape[1])
+    observed_weight = np.zeros(X.shape[1])
+    for rows in row_blocks(X):
+        block_totals, block_observed = _weighted_sums(X[rows], weight[rows])
+        totals += block_totals
+        observed_weight += block_observed
     empty = np.flatnonzero(observed_weight <= 0)
     if len(empty):
         raise ValueError(
@@ -53,29 +65,36 @@ def column_means(X, weight=None):
     return totals / observed_weight
 
 
-def _weighted_sums(X, weight):
-    """Per column, the weighted sum of the observed entries and the weight of
-    the rows in which the entry is observed."""
-    if sp.issparse(X):
-        X = sp.csr_matrix(X)
-        missing = np.isnan(X.data)
-        values = sp.csr_matrix(
-            (np.where(missing, 0.0, X.data), X.indices, X.indptr), X.shape
-        )
-        totals = np.asarray(weight @ values, dtype=np.float64).ravel()
-        row_of_entry = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+def _weighted_sums(block, weight):
+    """Per column of a block of rows, the weighted sum of the observed
+    entries and the weight of the rows in which the entry is observed, as
+    float64; the products run in the block's precision."""
+    row_weight = weight.astype(block.dtype)
+    if sp.issparse(block):
+        block = sp.csr_matrix(block)
+        missing = np.isnan(block.data)
+        if missing.any():
+            block = sp.csr_matrix(
+                (np.where(missing, 0, block.data), block.indices, block.indptr),
+                block.shape,
+            )
+        totals = np.asarray(row_weight @ block, dtype=np.float64).ravel()
+        if not missing.any():
+            return totals, np.full(block.shape[1], weight.sum())
+        row_of_entry = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
         missing_weight = np.bincount(
-            X.indices[missing],
+            block.indices[missing],
             weights=weight[row_of_entry[missing]],
-            minlength=X.shape[1],
+            minlength=block.shape[1],
         )
         return totals, weight.sum() - missing_weight
-    missing = np.isnan(X)
+    missing = np.isnan(block)
     if not missing.any():
-        totals = np.asarray(weight @ X, dtype=np.float64)
-        return totals, np.full(X.shape[1], weight.sum())
-    totals = weight @ np.where(missing, 0.0, X)
-    return totals, weight @ (~missing)
+        totals = host_matmul(row_weight, block)
+        return totals.astype(np.float64), np.full(block.shape[1], weight.sum())
+    totals = host_matmul(row_weight, np.where(missing, 0, block))
+    observed = host_matmul(row_weight, (~missing).astype(block.dtype))
+    return totals.astype(np.float64), observed.astype(np.float64)
 
 
 def fill_missing_rows(block, means):

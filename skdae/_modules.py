@@ -5,12 +5,15 @@ whose keys are the estimators' attribute names, so the estimators never hold a
 torch object.
 """
 
+import math
+
 import numpy as np
+import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._device import SparseBatch, as_tensor, params_to_numpy
+from ._device import SparseBatch, as_tensor, host_matmul, params_to_numpy
 from ._missing import column_means, fill_missing, fill_missing_rows, observed_entries
 
 ACTIVATIONS = {
@@ -81,7 +84,7 @@ def init_layer_params(
     mean = column_means(X, weight_of_rows)
     params = {
         "components_": weight.astype(np.float32),
-        "intercept_hidden_": (-weight @ mean).astype(np.float32),
+        "intercept_hidden_": -host_matmul(weight, mean).astype(np.float32),
         "feature_means_": mean.astype(np.float32),
     }
     if tied:
@@ -89,7 +92,7 @@ def init_layer_params(
         mean_code = _mean_code(
             X, weight_of_rows, params, activation, random_state, mean
         )
-        offset = mean_code @ params["components_"]
+        offset = host_matmul(mean_code, params["components_"].astype(np.float64))
     else:
         params["decoder_components_"] = np.zeros_like(params["components_"])
         offset = 0.0
@@ -108,10 +111,13 @@ def _cap_gain(weight):
     Glorot's range reaches about 2 in spectral norm; the largest eigenvalue
     of the smaller Gram matrix is cheap to find.
     """
+    weight_t = torch.from_numpy(weight).double()
     gram = (
-        weight @ weight.T if weight.shape[0] <= weight.shape[1] else weight.T @ weight
+        weight_t @ weight_t.T
+        if weight.shape[0] <= weight.shape[1]
+        else weight_t.T @ weight_t
     )
-    largest = float(np.linalg.eigvalsh(gram.astype(np.float64))[-1])
+    largest = float(torch.linalg.eigvalsh(gram)[-1])
     if largest <= _MAX_TIED_GAIN:
         return weight
     return (weight * np.sqrt(_MAX_TIED_GAIN / largest)).astype(np.float32)
@@ -150,7 +156,12 @@ def _mean_code(X, weight, params, activation, random_state, feature_means):
         device = torch.device("cpu")
         # A sparse sample stays sparse: its product with the weights is dense.
         sample = fill_missing_rows(X[rows], feature_means)
-        preactivation = torch.from_numpy(np.asarray(sample @ components.T) + bias)
+        products = (
+            sample @ components.T
+            if sp.issparse(sample)
+            else host_matmul(sample, components.T)
+        )
+        preactivation = torch.from_numpy(np.asarray(products) + bias)
     row_weight = as_tensor(weight[rows], device, np.float64)
     with torch.inference_mode():
         codes = ACTIVATIONS[activation](preactivation).double()
@@ -300,7 +311,7 @@ def elementwise_loss(logits, target, loss):
 
 def cross_entropy_from_logits(logits, target):
     """``softplus(z) - x z`` elementwise: the cross-entropy of x against
-    ``sigmoid(z)``, exact for any z.
+    ``sigmoid(z)``, exact for any z up to tails far below the precision.
 
     Computed as ``relu(z) - x z + log1p(exp(-|z|))``: stable, and exact for
     confident reconstructions, where float32
@@ -308,8 +319,21 @@ def cross_entropy_from_logits(logits, target):
     gradient with respect to z is ``sigmoid(z) - x``, written out in one
     pass rather than left to autograd through the five operations (whose
     subgradients of ``relu`` and ``abs`` would also miss it at ``z = 0``).
+
+    The tails ``exp(-|z|)`` and ``sigmoid(z)`` are cut where they fall below
+    the square of the dtype's epsilon (``|z| > 2 log(1 / eps)``, about 32
+    in float32): the loss keeps a floor of ``eps**2`` there and the gradient
+    is exactly ``-x``. Uncut, a pixel that is always 0 drives its logit
+    towards minus infinity as training goes on, and once below -87 these
+    tails are subnormal floats, which slow every product they enter on many
+    CPUs; cut, no value of the loss or its gradient is subnormal.
     """
     return _ExactCrossEntropy.apply(logits, target)
+
+
+def _tail_cut(dtype):
+    """The |logit| beyond which the cross-entropy's tails are cut."""
+    return 2.0 * math.log(1.0 / torch.finfo(dtype).eps)
 
 
 class _ExactCrossEntropy(torch.autograd.Function):
@@ -319,13 +343,18 @@ class _ExactCrossEntropy(torch.autograd.Function):
     def forward(ctx, logits, target):
         ctx.save_for_backward(logits, target)
         value = torch.relu(logits).addcmul_(target, logits, value=-1)
-        return value.add_(logits.abs().neg_().exp_().log1p_())
+        tail = logits.abs().neg_().clamp_(min=-_tail_cut(logits.dtype))
+        return value.add_(tail.exp_().log1p_())
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_output):
         logits, target = ctx.saved_tensors
-        return torch.sigmoid(logits).sub_(target).mul_(grad_output), None
+        cut = _tail_cut(logits.dtype)
+        probability = logits.clamp(min=-cut).sigmoid_()
+        # Those clamped hold sigmoid(-cut): strictly below the threshold.
+        F.threshold_(probability, 1.5 / (1.0 + math.exp(cut)), 0.0)
+        return probability.sub_(target).mul_(grad_output), None
 
 
 def per_sample_loss(model):

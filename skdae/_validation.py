@@ -6,6 +6,7 @@ from the input's dtype and values, never from the wording of numpy's or
 scikit-learn's own messages, which changes between versions.
 """
 
+import math
 import reprlib
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -17,7 +18,7 @@ from sklearn.utils import assert_all_finite
 from sklearn.utils import check_array as _check_array
 from sklearn.utils.validation import validate_data as _validate_data
 
-from ._device import as_tensor
+from ._device import REDUCTION_BLOCK_ELEMENTS, as_tensor
 
 _CPU = torch.device("cpu")
 
@@ -198,9 +199,10 @@ def _min_max(values):
 
     torch.aminmax reads the array once, on every core; numpy's min and max
     read it twice, on one. It returns NaN when a value is NaN: only then is
-    the array read again for the range of the others. as_tensor shares X's
-    memory, read-only or not, without torch's warning; tensors (array API
-    mode) stay on their device.
+    the array read again, block by block so that the values without their
+    NaN are never copied whole, for the range of the others. as_tensor
+    shares X's memory, read-only or not, without torch's warning; tensors
+    (array API mode) stay on their device.
     """
     if not isinstance(values, torch.Tensor):
         values = as_tensor(values, _CPU, values.dtype)
@@ -209,11 +211,15 @@ def _min_max(values):
     low, high = torch.aminmax(values)
     if not (torch.isnan(low) or torch.isnan(high)):
         return float(low), float(high), False
-    observed = values[~torch.isnan(values)]
-    if observed.numel() == 0:
+    low, high = math.inf, -math.inf
+    for block in values.reshape(-1).split(REDUCTION_BLOCK_ELEMENTS):
+        observed = block[~torch.isnan(block)]
+        if observed.numel():
+            block_low, block_high = torch.aminmax(observed)
+            low, high = min(low, float(block_low)), max(high, float(block_high))
+    if low > high:
         return 0.0, 0.0, True
-    low, high = torch.aminmax(observed)
-    return float(low), float(high), True
+    return low, high, True
 
 
 def check_unit_interval(X, loss, known_range=None):

@@ -206,6 +206,49 @@ def test_lazy_adam_matches_torch_sparse_adam():
     torch.testing.assert_close(ours, theirs)
 
 
+def test_lazy_adam_takes_adams_step_for_dense_gradients():
+    from skdae._sparse import LazyAdam
+
+    generator = torch.Generator().manual_seed(0)
+    start = torch.randn(7, generator=generator)
+    ours = torch.nn.Parameter(start.clone())
+    theirs = torch.nn.Parameter(start.clone())
+    optimizers = LazyAdam([ours], lr=0.01), torch.optim.Adam([theirs], lr=0.01)
+    for _ in range(5):
+        gradient = torch.randn(7, generator=generator)
+        for parameter, optimizer in zip((ours, theirs), optimizers, strict=True):
+            parameter.grad = gradient.clone()
+            optimizer.step()
+    torch.testing.assert_close(ours, theirs)
+
+
+def test_lazy_adam_state_round_trips_through_its_state_dict():
+    from skdae._sparse import LazyAdam
+
+    parameter = torch.nn.Parameter(torch.zeros(3, 2))
+    optimizer = LazyAdam([parameter], lr=0.01)
+    parameter.grad = torch.sparse_coo_tensor([[0, 2]], torch.ones(2, 2), (3, 2))
+    optimizer.step()
+    copy = LazyAdam([parameter], lr=0.5)
+    copy.load_state_dict(optimizer.state_dict())
+    assert copy.param_groups[0]["lr"] == 0.01
+    saved = copy.state[parameter]
+    assert float(saved["step"]) == 1
+    torch.testing.assert_close(saved["exp_avg"][1], torch.zeros(2))
+    torch.testing.assert_close(saved["exp_avg"][0], torch.full((2,), 0.1))
+
+
+def test_a_sparse_fit_builds_no_torch_optimizer(quiet):
+    # torch's optimizers import torch._dynamo when the first one is built,
+    # seconds that a first sparse fit in a process would pay.
+    dae = sampled_dae().fit(word_counts())
+    assert dae._optimizer_layout == "lazy"
+    state = dae._optimizer_state
+    assert [set(group) - {"params"} for group in state["param_groups"]] == [
+        {"lr", "betas", "eps"}
+    ]
+
+
 def test_lazy_adam_leaves_untouched_columns_alone(quiet):
     # A column that no row holds and no draw picks keeps its initial weight.
     X = word_counts(n_columns=3000)
