@@ -117,7 +117,9 @@ def ratio_table(seconds, pairs, title):
         [name, *(f"{minima[name][measure]:.3f}" for measure in measures)]
         for name in seconds
     ]
-    print_table(f"{title}: minimum seconds", ["contender", *measures], rows)
+    print_table(
+        f"{title}: minima (seconds; MiB for memory)", ["contender", *measures], rows
+    )
     ratios = {
         label: {
             measure: minima[top][measure] / minima[bottom][measure]

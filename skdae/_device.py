@@ -20,6 +20,9 @@ _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 # small enough that a densified chunk stays a few tens of MB however wide X is.
 INFERENCE_CHUNK_ROWS = 8192
 INFERENCE_CHUNK_ELEMENTS = 2**22
+# ... and for sparse rows served as their stored entries (SparseBatch), at
+# most this many entries per chunk: 5 MB of indices and values.
+INFERENCE_CHUNK_ENTRIES = 2**18
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 
@@ -353,8 +356,13 @@ def apply_in_chunks(function, X, device, rows=None, to_host=None, sparse=False):
     """
     n_rows = X.shape[0] if rows is None else len(rows)
     sparse = sparse and sp.issparse(X)
-    width = 1 if sparse else X.shape[1]
-    chunk = max(1, min(INFERENCE_CHUNK_ROWS, INFERENCE_CHUNK_ELEMENTS // width))
+    if sparse:
+        # A stored entry travels as two int64 indices and its value.
+        entries_per_row = max(1.0, X.nnz / max(X.shape[0], 1))
+        rows_fitting = int(INFERENCE_CHUNK_ENTRIES // entries_per_row)
+    else:
+        rows_fitting = INFERENCE_CHUNK_ELEMENTS // X.shape[1]
+    chunk = max(1, min(INFERENCE_CHUNK_ROWS, rows_fitting))
     gather = sparse_rows if sparse else rows_as_tensor
     if to_host is None:
         to_host = not isinstance(X, torch.Tensor)

@@ -249,3 +249,18 @@ def test_cuda_fit_matches_cpu_inference_and_unpickles_on_cpu(small_data):
     restored = pickle.loads(pickle.dumps(dae)).set_params(device="cpu")
     np.testing.assert_allclose(restored.transform(small_data), on_gpu, atol=1e-5)
     assert restored.score(small_data) == pytest.approx(dae.score(small_data), rel=1e-4)
+
+
+@pytest.mark.parametrize("flush", [False, True])
+def test_fit_leaves_the_callers_subnormal_setting_as_it_was(small_data, flush):
+    # torch's flush-to-zero setting is process-wide and has no getter: a fit
+    # that changed it would change every later computation of the caller.
+    subnormal = torch.tensor([1e-40])
+    if not torch.set_flush_denormal(flush):
+        pytest.skip("this CPU cannot flush subnormal floats")
+    try:
+        small_dae(loss="cross_entropy").fit(small_data)
+        flushed = bool((subnormal * 1.0)[0] == 0)
+    finally:
+        torch.set_flush_denormal(False)
+    assert flushed == flush

@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 import torch
 
-from skdae._modules import AutoencoderLayer, init_layer_params, reconstruction_loss
+from skdae._modules import (
+    AutoencoderLayer,
+    cross_entropy_from_logits,
+    init_layer_params,
+    reconstruction_loss,
+)
 
 
 def _data(n_samples=40, n_features=6, seed=0):
@@ -122,6 +127,29 @@ def test_cross_entropy_stays_exact_when_reconstruction_is_confident():
         torch.tensor([[30.0]]), torch.tensor([[1.0]]), "cross_entropy"
     )
     assert value.item() == pytest.approx(np.log1p(np.exp(-30.0)), rel=1e-5)
+
+
+def test_cross_entropy_and_its_gradient_hold_no_subnormal_value():
+    # Pixels that are always 0 drive their logits far below -87, where
+    # exp(-|z|) and sigmoid(z) are subnormal in float32: products with them
+    # run many times slower on many CPUs.
+    logits = torch.linspace(-300.0, 300.0, 6001).repeat(3, 1).requires_grad_(True)
+    x = torch.tensor([[0.0], [0.4], [1.0]]).expand_as(logits)
+    value = reconstruction_loss(logits, x, "cross_entropy", reduction="none")
+    elementwise = cross_entropy_from_logits(logits, x)
+    elementwise.sum().backward()
+    tiny = torch.finfo(torch.float32).tiny
+    for tensor in (elementwise.detach(), logits.grad, value.detach()):
+        assert not ((tensor != 0) & (tensor.abs() < tiny)).any()
+    # Beyond the cut the gradient is sigmoid(z) - x to within 1e-14, the
+    # loss relu(z) - x z to float32's rounding.
+    far = logits.detach().abs() > 40
+    expected_gradient = (torch.sigmoid(logits) - x).detach()
+    torch.testing.assert_close(
+        logits.grad[far], expected_gradient[far], atol=1e-14, rtol=0
+    )
+    exact = (torch.relu(logits) - x * logits).detach()
+    torch.testing.assert_close(elementwise.detach()[far], exact[far])
 
 
 def test_mse_is_half_the_squared_error_and_weights_apply():
