@@ -147,21 +147,23 @@ def _mean_code(X, weight, params, activation, random_state, feature_means):
     if len(rows) > _INIT_ROWS:
         rows = np.sort(random_state.choice(rows, _INIT_ROWS, replace=False))
     components, bias = params["components_"], params["intercept_hidden_"]
-    if isinstance(X, torch.Tensor):
-        device = X.device
-        sample = X[torch.from_numpy(rows).to(device)]
-        components, bias = (as_tensor(v, device, X.dtype) for v in (components, bias))
-        preactivation = torch.addmm(bias, sample, components.T)
-    else:
-        device = torch.device("cpu")
+    if sp.issparse(X):
         # A sparse sample stays sparse: its product with the weights is dense.
         sample = fill_missing_rows(X[rows], feature_means)
-        products = (
-            sample @ components.T
-            if sp.issparse(sample)
-            else host_matmul(sample, components.T)
+        preactivation = torch.from_numpy(np.asarray(sample @ components.T) + bias)
+    else:
+        # Dense rows (numpy, or a stack's codes on their device) are multiplied
+        # by torch, not numpy's BLAS: see host_matmul.
+        sample = (
+            X[torch.from_numpy(rows).to(X.device)]
+            if isinstance(X, torch.Tensor)
+            else torch.from_numpy(fill_missing_rows(X[rows], feature_means))
         )
-        preactivation = torch.from_numpy(np.asarray(products) + bias)
+        components, bias = (
+            as_tensor(v, sample.device, sample.dtype) for v in (components, bias)
+        )
+        preactivation = sample @ components.T + bias
+    device = preactivation.device
     row_weight = as_tensor(weight[rows], device, np.float64)
     with torch.inference_mode():
         codes = ACTIVATIONS[activation](preactivation).double()
