@@ -24,6 +24,7 @@ COMMANDS = (
     "impute",
     "tabular",
     "sparse",
+    "fewlabels",
 )
 
 

@@ -62,6 +62,7 @@ def run_training(
     scorer=None,
     sparse_batches=False,
     description="",
+    rows=None,
 ):
     """Train ``model`` on X with the training parameters of ``estimator``.
 
@@ -99,17 +100,25 @@ def run_training(
         reconstruction of ``_sparse``), not densified.
     description : str
         Names the run in progress output and messages.
+    rows : ndarray of int, optional
+        The rows of X to train on (and to hold a validation split out of),
+        such as the labeled rows of a semi-supervised fit; default all.
+        The others are never read.
 
     Returns
     -------
     result : TrainingResult
     """
     early_stopping = estimator.early_stopping and not incremental
-    train_rows, validation_rows = (
-        validation_split(X.shape[0], estimator.validation_fraction, random_state)
-        if early_stopping
-        else (None, None)
-    )
+    train_rows, validation_rows = rows, None
+    if early_stopping:
+        candidates = np.arange(X.shape[0]) if rows is None else np.asarray(rows)
+        train_rows, validation_rows = (
+            candidates[part]
+            for part in validation_split(
+                len(candidates), estimator.validation_fraction, random_state
+            )
+        )
     data = TrainingSet(
         X,
         device,

@@ -138,9 +138,11 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
           multiclass with at most ``sqrt(n_samples)`` classes of two samples
           or more each, so that the integer-valued target of a regression
           (``load_diabetes`` has 214 values in 442 rows) trains no softmax.
-          Stored in ``fine_tuning_``. On MNIST in a classifier's Pipeline,
-          supervised fine-tuning reached 0.967 test accuracy against 0.950
-          unsupervised.
+          When ``y`` marks unlabeled rows with -1 (see ``fit``), the labeled
+          rows decide: at most ``sqrt(n_samples)`` classes, however few
+          rows each. Stored in ``fine_tuning_``. On MNIST in a classifier's
+          Pipeline, supervised fine-tuning reached 0.967 test accuracy
+          against 0.950 unsupervised.
         - ``None``: greedy pretraining only.
         - ``"unsupervised"``: train the whole deep autoencoder end to end to
           reconstruct the clean input from its corrupted version.
@@ -201,7 +203,8 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         ``transform`` reproduces ``transform``.
 
     classes_ : ndarray of shape (n_classes,)
-        Class labels seen in supervised fine-tuning (only then).
+        Class labels seen in supervised fine-tuning (only then), without
+        the -1 that marks an unlabeled row.
 
     head_coef_ : ndarray of shape (n_classes, hidden_layer_sizes[-1])
         Weights of the softmax layer of supervised fine-tuning (only then).
@@ -352,7 +355,13 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             Training data; NaN marks a missing entry (see Notes).
         y : array-like of shape (n_samples,), default=None
             Class labels; required by ``fine_tuning="supervised"``, ignored
-            otherwise.
+            otherwise. As in :mod:`sklearn.semi_supervised`, -1 marks an
+            unlabeled row when ``y`` holds at least two other classes:
+            pretraining then uses every row, supervised fine-tuning the
+            labeled rows only (and their weights), and ``classes_`` leaves
+            -1 out. A ``y`` of -1 beside one other class, such as a binary
+            {-1, +1} target, is fully labeled; a ``y`` of -1 alone labels
+            nothing, and ``fine_tuning="auto"`` is then unsupervised.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample's loss, in pretraining and fine-tuning.
 
@@ -422,14 +431,19 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             X, sample_weight, missing = self._validate_training_data(
                 X, sample_weight, reset=True, fix_loss=True, dtype=dtype
             )
-            self.fine_tuning_ = self._resolve_fine_tuning(y)
-            layer_params, labels = self._layer_parameters(), self._labels(y, X)
+            unlabeled = unlabeled_rows(y)
+            self.fine_tuning_ = self._resolve_fine_tuning(y, unlabeled)
+            layer_params = self._layer_parameters()
+            labels, labeled = self._labels(y, X, unlabeled)
             X_train = training_precision(X)
+            # Pretraining learns from every row, labeled or not.
             result, interrupted = self._pretrain(
                 X_train, sample_weight, layer_params, missing
             )
             if self.fine_tuning_ is not None and not interrupted:
-                result = self._fine_tune(X_train, labels, sample_weight, missing)
+                result = self._fine_tune(
+                    X_train, labels, sample_weight, missing, labeled
+                )
             record_result(self, result)
         return X, missing
 
@@ -497,23 +511,36 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             return self.loss_
         return "cross_entropy" if activations[index - 1] == "sigmoid" else "mse"
 
-    def _resolve_fine_tuning(self, y):
+    def _resolve_fine_tuning(self, y, unlabeled):
         """The fine-tuning to run: ``"auto"`` is supervised for class labels
-        (see :func:`is_classification_target`), unsupervised otherwise."""
+        (see :func:`is_classification_target`; with unlabeled rows, those
+        of the labeled rows), unsupervised otherwise."""
         if self.fine_tuning != "auto":
             return self.fine_tuning
+        if unlabeled is not None:
+            labeled = np.asarray(y)[~unlabeled]
+            classes = len(np.unique(labeled))
+            # The marker is scikit-learn's for semi-supervised classification:
+            # a few labeled rows need not hold two of each class.
+            if len(labeled) and classes <= np.sqrt(len(unlabeled)):
+                return "supervised"
+            return "unsupervised"
         return "supervised" if is_classification_target(y) else "unsupervised"
 
-    def _labels(self, y, X):
-        """Class indices for supervised fine-tuning, else None."""
+    def _labels(self, y, X, unlabeled):
+        """Class indices for supervised fine-tuning (a placeholder in the
+        unlabeled rows, never read) and the labeled rows (None for all);
+        None and None without supervised fine-tuning."""
         if self.fine_tuning_ == "supervised":
-            return self._encode_labels(y, X)
+            return self._encode_labels(y, X, unlabeled)
         # An earlier supervised fit's head describes codes this fit replaces.
         for name in ("classes_", "head_coef_", "head_intercept_"):
             self.__dict__.pop(name, None)
-        return None
+        return None, None
 
-    def _encode_labels(self, y, X):
+    def _encode_labels(self, y, X, unlabeled):
+        """Class indices of y and the labeled rows (None for all). An
+        unlabeled row's index is a placeholder, 0, that is never read."""
         if y is None:
             raise ValueError(
                 "fine_tuning='supervised' needs class labels: call fit(X, y), or "
@@ -526,14 +553,22 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
                 f"y has {len(y)}. fine_tuning='supervised' needs one class label "
                 "per sample."
             )
-        target_type = type_of_target(y, input_name="y", raise_unknown=True)
+        labeled = None if unlabeled is None else np.flatnonzero(~unlabeled)
+        if labeled is not None and not len(labeled):
+            raise ValueError(
+                "fine_tuning='supervised' needs labeled rows, but y marks every "
+                f"row unlabeled ({UNLABELED}). Label some rows, or use "
+                "fine_tuning='unsupervised' or None."
+            )
+        given = y if labeled is None else y[labeled]
+        target_type = type_of_target(given, input_name="y", raise_unknown=True)
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
                 "fine_tuning='supervised' trains a softmax layer and needs class "
                 f"labels, but y is {target_type!r}. For continuous targets use "
                 "fine_tuning='unsupervised' and a regressor after the stack."
             )
-        encoder = LabelEncoder().fit(y)
+        encoder = LabelEncoder().fit(given)
         if len(encoder.classes_) < 2:
             raise ValueError(
                 "fine_tuning='supervised' needs at least two classes in y, but y "
@@ -541,7 +576,11 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
                 "nothing to separate. Use fine_tuning='unsupervised' instead."
             )
         self.classes_ = encoder.classes_
-        return encoder.transform(y)
+        if labeled is None:
+            return encoder.transform(y), None
+        labels = np.zeros(len(y), dtype=np.int64)
+        labels[labeled] = encoder.transform(given)
+        return labels, labeled
 
     # -- pretraining ---------------------------------------------------------
 
@@ -614,7 +653,9 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
 
     # -- fine-tuning ---------------------------------------------------------
 
-    def _fine_tune(self, X, labels, sample_weight, missing):
+    def _fine_tune(self, X, labels, sample_weight, missing, labeled=None):
+        """Fine-tune the stack on X: supervised with ``labels``, on the
+        ``labeled`` rows only (default all), or unsupervised on every row."""
         device = resolve_device(self.device)
         stack = self._build_stack(device, missing=missing)
         supervised = labels is not None
@@ -634,6 +675,7 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             sample_weight=sample_weight,
             scorer=_accuracy_scorer(labels) if supervised else None,
             description="fine-tuning",
+            rows=labeled,
         )
         for layer, module in zip(self.layers_, stack.layers, strict=True):
             set_layer_params(layer, module.to_params())
@@ -681,6 +723,49 @@ def _accuracy_scorer(labels):
         return validation_accuracy
 
     return scorer
+
+
+# scikit-learn's mark of an unlabeled row (sklearn.semi_supervised).
+UNLABELED = -1
+
+
+def unlabeled_rows(y):
+    """The mask of the rows that ``y`` marks unlabeled, or None for none.
+
+    scikit-learn's semi-supervised estimators (``SelfTrainingClassifier``,
+    ``LabelSpreading``) mark an unlabeled row with -1 among class labels. A
+    y of class labels that holds -1 beside at least two other classes is
+    read that way, and so is a y of -1 alone; -1 beside one other class, as
+    in a binary {-1, +1} target (``make_hastie_10_2``), is a class of a
+    fully labeled y. A fully labeled y whose classes are -1 and two or more
+    others (say {-1, 0, 1}) reads as semi-supervised: encode its classes
+    first (``LabelEncoder``), as ``SelfTrainingClassifier`` would need too.
+    Continuous targets and string labels mark nothing (an object array may
+    mix strings with the integer -1, as scikit-learn's semi-supervised
+    estimators accept).
+    """
+    if y is None:
+        return None
+    y = np.asarray(y)
+    if y.ndim != 1 or not len(y) or y.dtype.kind not in "iufO":
+        return None
+    marked = (
+        np.array([value == UNLABELED for value in y], dtype=bool)
+        if (y.dtype.kind == "O")
+        else y == UNLABELED
+    )
+    if not marked.any():
+        return None
+    if marked.all():
+        return marked
+    others = y[~marked]
+    try:
+        target_type = type_of_target(others, input_name="y")
+    except ValueError:
+        return None
+    if target_type not in ("binary", "multiclass") or len(np.unique(others)) < 2:
+        return None
+    return marked
 
 
 def is_classification_target(y):
