@@ -73,14 +73,14 @@ def _weighted_sums(block, weight):
     if sp.issparse(block):
         block = sp.csr_matrix(block)
         missing = np.isnan(block.data)
-        if missing.any():
-            block = sp.csr_matrix(
-                (np.where(missing, 0, block.data), block.indices, block.indptr),
-                block.shape,
-            )
-        totals = np.asarray(row_weight @ block, dtype=np.float64).ravel()
         if not missing.any():
+            totals = np.asarray(row_weight @ block, dtype=np.float64).ravel()
             return totals, np.full(block.shape[1], weight.sum())
+        block = sp.csr_matrix(
+            (np.where(missing, 0, block.data), block.indices, block.indptr),
+            block.shape,
+        )
+        totals = np.asarray(row_weight @ block, dtype=np.float64).ravel()
         row_of_entry = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
         missing_weight = np.bincount(
             block.indices[missing],

@@ -5,6 +5,7 @@ whose keys are the estimators' attribute names, so the estimators never hold a
 torch object.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -333,9 +334,13 @@ def cross_entropy_from_logits(logits, target):
     return _ExactCrossEntropy.apply(logits, target)
 
 
+@functools.cache
 def _tail_cut(dtype):
-    """The |logit| beyond which the cross-entropy's tails are cut."""
-    return 2.0 * math.log(1.0 / torch.finfo(dtype).eps)
+    """The |logit| beyond which the cross-entropy's tails are cut, and a
+    threshold that the clamped sigmoid(-cut) lies below; once per dtype, not
+    once per batch."""
+    cut = 2.0 * math.log(1.0 / torch.finfo(dtype).eps)
+    return cut, 1.5 / (1.0 + math.exp(cut))
 
 
 class _ExactCrossEntropy(torch.autograd.Function):
@@ -345,17 +350,18 @@ class _ExactCrossEntropy(torch.autograd.Function):
     def forward(ctx, logits, target):
         ctx.save_for_backward(logits, target)
         value = torch.relu(logits).addcmul_(target, logits, value=-1)
-        tail = logits.abs().neg_().clamp_(min=-_tail_cut(logits.dtype))
+        cut, _ = _tail_cut(logits.dtype)
+        tail = logits.abs().neg_().clamp_(min=-cut)
         return value.add_(tail.exp_().log1p_())
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_output):
         logits, target = ctx.saved_tensors
-        cut = _tail_cut(logits.dtype)
+        cut, threshold = _tail_cut(logits.dtype)
         probability = logits.clamp(min=-cut).sigmoid_()
         # Those clamped hold sigmoid(-cut): strictly below the threshold.
-        F.threshold_(probability, 1.5 / (1.0 + math.exp(cut)), 0.0)
+        F.threshold_(probability, threshold, 0.0)
         return probability.sub_(target).mul_(grad_output), None
 
 

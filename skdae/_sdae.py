@@ -749,11 +749,8 @@ def unlabeled_rows(y):
     y = np.asarray(y)
     if y.ndim != 1 or not len(y) or y.dtype.kind not in "iufO":
         return None
-    marked = (
-        np.array([value == UNLABELED for value in y], dtype=bool)
-        if (y.dtype.kind == "O")
-        else y == UNLABELED
-    )
+    # Elementwise for an object array too, strings comparing unequal.
+    marked = np.asarray(y == UNLABELED, dtype=bool)
     if not marked.any():
         return None
     if marked.all():
