@@ -211,14 +211,13 @@ def _min_max(values):
     low, high = torch.aminmax(values)
     if not (torch.isnan(low) or torch.isnan(high)):
         return float(low), float(high), False
-    lows, highs = [], []
+    low, high = math.inf, -math.inf
     for block in values.reshape(-1).split(REDUCTION_BLOCK_ELEMENTS):
-        missing = torch.isnan(block)
-        lows.append(block.masked_fill(missing, math.inf).amin())
-        highs.append(block.masked_fill(missing, -math.inf).amax())
-    # One host synchronisation for all the blocks.
-    low, high = float(torch.stack(lows).amin()), float(torch.stack(highs).amax())
-    if low > high:  # every value is NaN
+        observed = block[~torch.isnan(block)]
+        if observed.numel():
+            block_low, block_high = torch.aminmax(observed)
+            low, high = min(low, float(block_low)), max(high, float(block_high))
+    if low > high:
         return 0.0, 0.0, True
     return low, high, True
 
