@@ -7,6 +7,7 @@ reconstructs. All train with PyTorch on the CPU or a GPU (``device``) and
 behave like any scikit-learn transformer.
 """
 
+from . import exceptions
 from ._dae import DenoisingAutoencoder
 from ._impute import DenoisingAutoencoderImputer
 from ._sdae import StackedDenoisingAutoencoder
@@ -17,5 +18,6 @@ __all__ = [
     "DenoisingAutoencoder",
     "DenoisingAutoencoderImputer",
     "StackedDenoisingAutoencoder",
+    "exceptions",
     "__version__",
 ]

@@ -1,11 +1,18 @@
-"""What both estimators share: parameters, validation at the boundary, inference.
+"""What both estimators share: parameters, the fit's prologue, validation at
+the boundary, inference.
 
-A subclass provides ``_fit(X, y, sample_weight, dtype)``, which validates X
-once (as ``_validate_training_data``), trains, and returns the validated X
-and whether it has missing entries; ``_inference_model(device, dtype,
-missing)``, a torch module with ``encode``, ``decode_logits``, ``output``,
-``forward``, ``loss`` and ``missing`` (one layer, or the whole stack); and
-``_code_size``, the width of ``transform``'s output.
+Every fit and ``partial_fit`` runs :meth:`BaseAutoencoder._fit`: the rollback
+guard, the autograd context and the validation of X, once, then the
+subclass's ``_fit_validated``. A subclass provides:
+
+- ``_continues(X, incremental)``: whether training goes on from the current
+  model (``partial_fit`` on a fitted one, warm start);
+- ``_fit_validated(X, y, sample_weight, missing, incremental, keep)``: the
+  training itself, on X validated (in the precision asked of ``_fit``);
+- ``_inference_model(device, dtype, missing)``: a torch module with
+  ``encode``, ``decode_logits``, ``output``, ``forward``, ``loss``,
+  ``missing`` and ``encoder_layers`` (one layer, or the whole stack);
+- ``_code_size``: the width of ``transform``'s output.
 
 Missing entries (NaN) are handled by the rule of ``skdae._missing``.
 """
@@ -13,6 +20,7 @@ Missing entries (NaN) are handled by the rule of ``skdae._missing``.
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn import get_config
 from sklearn.base import (
@@ -25,8 +33,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._corruption import CORRUPTIONS
-from ._device import apply_in_chunks, inference_precision, resolve_device
+from ._device import apply_in_chunks, inference_precision, resolve_device, to_host
 from ._modules import ACTIVATIONS, per_sample_loss
+from ._persistence import restored_on_error
+from ._sparse import sparse_codes
+from ._training import autograd_enabled
 from ._validation import (
     check_array,
     check_magnitude,
@@ -70,12 +81,6 @@ TRAINING_PARAMETER_CONSTRAINTS = {
 def _dispatches_torch(X):
     """Whether X is a torch tensor to be answered in kind (array API mode)."""
     return isinstance(X, torch.Tensor) and get_config()["array_api_dispatch"]
-
-
-def _to_host(X):
-    # Training keeps its parameters as numpy arrays, so a tensor given to fit
-    # is read once into host memory.
-    return X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else X
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -198,7 +203,52 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         model = self._inference_model(device, X.dtype, missing)
         # Sparse rows are encoded from their stored entries (their missing
         # entries need the dense fill).
-        return apply_in_chunks(model.encode, X, device, sparse=not missing)
+        if sp.issparse(X) and not missing:
+            return sparse_codes(model, X, device)
+        return apply_in_chunks(model.encode, X, device)
+
+    # -- training --------------------------------------------------------
+
+    def _fit(self, X, y, sample_weight, dtype=np.float32, incremental=False):
+        """Validate X once and train; the prologue of every fit.
+
+        A fit that fails (divergence, say) leaves the previous model intact,
+        and a caller's ``torch.no_grad`` does not reach the training.
+        ``incremental`` trains one epoch from the current state
+        (partial_fit).
+
+        Returns
+        -------
+        X : ndarray or sparse matrix
+            As validated, in ``dtype``.
+        missing : bool
+            Whether X has missing entries (NaN).
+        """
+        keep = self._continues(X, incremental)
+        with restored_on_error(self), autograd_enabled():
+            X, sample_weight, missing = self._validate_training_data(
+                X,
+                sample_weight,
+                reset=not keep,
+                fix_loss=not (incremental and keep),
+                dtype=dtype,
+            )
+            self._fit_validated(X, y, sample_weight, missing, incremental, keep)
+        return X, missing
+
+    def _record(self, result, continued=False):
+        """Write a run's curves as the fitted attributes.
+
+        ``continued``: the run went on from the earlier ones (partial_fit,
+        warm start), so its epochs are appended to theirs. The validation
+        scores are always the run's own.
+        """
+        earlier = self.loss_curve_ if continued else []
+        self.loss_curve_ = [*earlier, *result.loss_curve]
+        self.n_iter_ = (self.n_iter_ if continued else 0) + result.n_iter
+        scores = result.validation_scores
+        self.validation_scores_ = None if scores is None else list(scores)
+        self.best_validation_score_ = result.best_validation_score
 
     @property
     def _n_features_out(self):
@@ -227,7 +277,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         X = validate_data(
             self,
-            _to_host(X),
+            to_host(X),
             accept_sparse="csr",
             dtype=dtype,
             order="C",
@@ -242,7 +292,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         resolve_device(self.device)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
-                _to_host(sample_weight), X, dtype=np.float32, ensure_non_negative=True
+                to_host(sample_weight), X, dtype=np.float32, ensure_non_negative=True
             )
             check_positive_weights(sample_weight)
         return X, sample_weight, known_range.has_missing

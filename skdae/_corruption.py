@@ -10,8 +10,6 @@ import math
 
 import torch
 
-from ._device import SparseBatch
-
 CORRUPTIONS = ("masking", "gaussian", "salt_and_pepper", "swap")
 # The processes that keep a zero a zero, hence a sparse batch sparse.
 ZERO_KEEPING_CORRUPTIONS = ("masking", "salt_and_pepper", None)
@@ -22,15 +20,12 @@ def check_corruption(kind, level, name="corruption_level"):
 
     scikit-learn's parameter validation refuses unknown kinds too, but a
     ``partial_fit`` on a fitted estimator skips it, so after
-    ``set_params(corruption="foo")`` this check is the one that stops
-    :class:`Corruption` from treating the unknown kind as salt and pepper. A
-    standard deviation (gaussian) just needs to be >= 0, which the parameter
-    constraints ensure.
+    ``set_params(corruption="foo")`` this check is the one that refuses the
+    unknown kind before training starts. A standard deviation (gaussian)
+    just needs to be >= 0, which the parameter constraints ensure.
     """
     if kind not in CORRUPTIONS and kind is not None:
-        raise ValueError(
-            f"corruption={kind!r} is not supported; use one of {[*CORRUPTIONS, None]}."
-        )
+        raise _unknown(kind)
     if kind in ("masking", "salt_and_pepper", "swap") and not 0 <= level <= 1:
         raise ValueError(
             f"{name}={level} is a probability for corruption={kind!r} "
@@ -72,52 +67,70 @@ class Corruption:
         return self.kind is None or self.level == 0.0
 
     def __call__(self, x, generator, weight=None):
-        """Return a corrupted copy of the batch ``x``.
+        """Return a corrupted copy of the dense batch ``x``.
 
         ``weight``, the rows' sample weights, keeps rows of weight zero from
-        lending their values to swap noise (a sparse batch arrives without
-        their entries).
+        lending their values to swap noise.
         """
         if self.is_identity:
             return x
-        if isinstance(x, SparseBatch):
-            return self._corrupt_stored(x, generator)
         if self.kind == "masking":
             return _mask(x, self.level, generator)
         if self.kind == "gaussian":
             return _add_gaussian(x, self.level, generator)
         if self.kind == "swap":
             return _swap(x, self.level, weight, generator)
-        return _salt_and_pepper(
-            x, self.level, self.feature_min, self.feature_max, generator
-        )
+        if self.kind == "salt_and_pepper":
+            return _salt_and_pepper(
+                x, self.level, self.feature_min, self.feature_max, generator
+            )
+        raise _unknown(self.kind)
 
-    def _corrupt_stored(self, batch, generator):
-        """A sparse batch with its stored entries corrupted: its zeros stay
-        zeros. Masking sets a stored value to 0, salt and pepper to its
-        feature's minimum or maximum, each with probability ``level``: the
-        processes of the dense path, restricted to where a zero would stay a
-        zero anyway. Gaussian and swap noise would fill the zeros in: the
-        sparse path refuses them (``_sparse.resolve_sampling``). The sampled
-        objective has already removed the entries of rows of weight zero, so
-        they draw no noise.
+    def of_entries(self, values, columns, generator):
+        """The stored entries of sparse rows, corrupted: their zeros stay
+        zeros.
+
+        Masking sets a stored value to 0, salt and pepper to its feature's
+        minimum or maximum, each with probability ``level``: the processes
+        of the dense path, restricted to where a zero would stay a zero
+        anyway. Gaussian and swap noise would fill the zeros in: the sparse
+        path refuses them (``_sparse.resolve_sampling``).
+
+        Parameters
+        ----------
+        values : torch.Tensor of shape (n_entries,)
+        columns : torch.Tensor of shape (n_entries,), int64
+            The column of each entry.
+        generator : torch.Generator
+
+        Returns
+        -------
+        values : torch.Tensor of shape (n_entries,)
         """
+        if self.is_identity:
+            return values
         if self.kind == "masking":
-            noisy = _mask_from_uniform(batch.values, self.level, generator)
-        elif self.kind == "salt_and_pepper":
-            noisy = _salt_and_pepper(
-                batch.values,
+            return _mask_from_uniform(values, self.level, generator)
+        if self.kind == "salt_and_pepper":
+            return _salt_and_pepper(
+                values,
                 self.level,
-                self.feature_min[batch.columns],
-                self.feature_max[batch.columns],
+                self.feature_min[columns],
+                self.feature_max[columns],
                 generator,
             )
-        else:
+        if self.kind in CORRUPTIONS:
             raise ValueError(
                 f"corruption={self.kind!r} does not apply to the stored entries "
                 "of sparse rows; use masking or salt_and_pepper."
             )
-        return batch.with_values(noisy)
+        raise _unknown(self.kind)
+
+
+def _unknown(kind):
+    return ValueError(
+        f"corruption={kind!r} is not supported; use one of {[*CORRUPTIONS, None]}."
+    )
 
 
 def _uniform(x, generator):

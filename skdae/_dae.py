@@ -12,21 +12,17 @@ from sklearn.utils._param_validation import Interval
 from ._base import TRAINING_PARAMETER_CONSTRAINTS, BaseAutoencoder, training_precision
 from ._corruption import Corruption, check_corruption
 from ._device import as_tensor, resolve_device, state_to_numpy
-from ._fitting import (
-    feature_extremes,
-    make_solver,
-    record_result,
-    run_training,
+from ._missing import feature_extremes
+from ._modules import (
+    LAYER_ARRAYS,
+    REQUIRED_LAYER_ARRAYS,
+    AutoencoderLayer,
+    init_layer_params,
 )
-from ._modules import AutoencoderLayer, init_layer_params
-from ._persistence import (
-    check_state,
-    is_fitted_state,
-    refuse_state,
-    restored_on_error,
-)
-from ._sparse import SparseAutoencoderLayer, resolve_sampling, sampled_objective
-from ._training import TrainingResult, autograd_enabled, denoising_objective
+from ._persistence import check_state, is_fitted_state, refuse_state
+from ._solvers import resume
+from ._sparse import SparseAutoencoderLayer, resolve_sampling
+from ._training import TrainingOptions, TrainingResult, TrainingSet, run_training
 
 
 class DenoisingAutoencoder(BaseAutoencoder):
@@ -393,19 +389,21 @@ class DenoisingAutoencoder(BaseAutoencoder):
     def __setstate__(self, state):
         if is_fitted_state(state):
             name = type(self).__name__
+            optional = {
+                array: shape
+                for array, shape in LAYER_ARRAYS.items()
+                if array not in REQUIRED_LAYER_ARRAYS
+            }
             sizes = check_state(
                 name,
                 state,
                 required={
-                    "components_": ("n_components", "n_features"),
-                    "intercept_hidden_": ("n_components",),
-                    "intercept_visible_": ("n_features",),
+                    array: LAYER_ARRAYS[array] for array in REQUIRED_LAYER_ARRAYS
                 },
                 optional={
-                    "decoder_components_": ("n_components", "n_features"),
+                    **optional,
                     "data_min_": ("n_features",),
                     "data_max_": ("n_features",),
-                    "feature_means_": ("n_features",),
                 },
             )
             if state.get("n_features_in_") != sizes["n_features"]:
@@ -418,137 +416,109 @@ class DenoisingAutoencoder(BaseAutoencoder):
 
     # -- training ----------------------------------------------------------
 
-    def _fit(self, X, y, sample_weight, dtype=np.float32, incremental=False):
-        """Validate X, check the settings, train; return the validated X and
-        whether it has missing entries.
-
-        ``incremental`` trains one epoch from the current state (partial_fit).
-        """
-        keep = self._continues(X, incremental)
-        # A fit that fails (divergence, say) leaves the previous model intact.
-        with restored_on_error(self), autograd_enabled():
-            X, sample_weight, missing = self._validate_training_data(
-                X,
-                sample_weight,
-                reset=not keep,
-                fix_loss=not (incremental and keep),
-                dtype=dtype,
-            )
-            check_corruption(self.corruption, self.corruption_level)
-            self._train(
-                training_precision(X), sample_weight, incremental, keep, missing=missing
-            )
-        return X, missing
-
     def _continues(self, X, incremental):
-        """Whether training goes on from the current weights."""
-        if incremental:
-            return hasattr(self, "components_")
-        return (
-            self.warm_start
-            and hasattr(self, "components_")
-            and np.shape(X)[1:] == (self.components_.shape[1],)
-        )
+        return _continues(self, X, incremental)
 
-    def _train(
-        self, X, sample_weight, incremental, keep, description="", missing=False
-    ):
-        """Train on X, validated, from fresh weights unless ``keep``.
-
-        ``description`` names the run in progress output (a stack's layer);
-        ``missing`` says whether X has missing entries (NaN).
-        """
-        self._prepare(X, keep, sample_weight)
-        device = resolve_device(self.device)
-        n_sampled = resolve_sampling(
-            self.reconstruction_sampling, X, self.corruption, missing
-        )
-        module, layout = self._training_module(device, missing, n_sampled)
-        # A solver state saved for another layout of the weights (the sparse
-        # layer holds them transposed) cannot continue: it starts afresh.
-        same_layout = getattr(self, "_optimizer_layout", "dense") == layout
-        saved = self._optimizer_state if same_layout else None
-        optimizer = make_solver(module, self, device, saved, lazy=layout == "lazy")
-        result = run_training(
+    def _fit_validated(self, X, y, sample_weight, missing, incremental, keep):
+        check_corruption(self.corruption, self.corruption_level)
+        _train(
             self,
-            module,
-            X,
-            device,
-            corruption=layer_corruption(self, device),
-            random_state=self._random_state,
-            max_iter=self.max_iter,
-            make_objective=(
-                denoising_objective
-                if n_sampled is None
-                else sampled_objective(n_sampled)
-            ),
-            incremental=incremental,
-            sample_weight=sample_weight,
-            optimizer=optimizer,
-            sparse_batches=n_sampled is not None,
-            description=description,
-        )
-        set_layer_params(self, module.to_params())
-        self._optimizer_state = state_to_numpy(optimizer.state_dict())
-        self._optimizer_layout = layout
-        record_result(self, result, continued=keep)
-        if not (incremental or result.converged or result.interrupted):
-            warnings.warn(
-                f"{type(self).__name__} reached max_iter={self.max_iter} epochs "
-                "before the loss converged; increase max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        return result
-
-    def _training_module(self, device, missing, n_sampled):
-        """The module to train and the layout of its solver's state: the
-        dense layer, or for sampled reconstruction the sparse layer, with a
-        lazy Adam when no weight decay asks for dense updates."""
-        if n_sampled is None:
-            return layer_module(self, device, missing=missing), "dense"
-        lazy = self.solver == "adam" and self.alpha == 0
-        module = SparseAutoencoderLayer(
-            _layer_params(self), self.activation, self.loss_, device, lazy
-        )
-        return module, "lazy" if lazy else "transposed"
-
-    def _prepare(self, X, keep, sample_weight=None):
-        """Initial weights unless ``keep``; the feature extremes seen so far."""
-        if not keep:
-            self.n_features_in_ = X.shape[1]
-            if self.loss != "auto":
-                # A stack's layers get a loss of their own and no validation.
-                self.loss_ = self.loss
-            self._initialize(X, sample_weight)
-        self._update_extremes(X)
-
-    def _initialize(self, X, sample_weight=None):
-        self._random_state = check_random_state(self.random_state)
-        params = init_layer_params(
-            X,
-            self.n_components,
-            self.activation,
-            self.loss_,
-            self.tied_weights,
-            self._random_state,
+            training_precision(X),
             sample_weight,
+            incremental=incremental,
+            keep=keep,
+            missing=missing,
         )
-        set_layer_params(self, params)
-        self._optimizer_state = None
-        self.data_min_ = self.data_max_ = None
-
-    def _update_extremes(self, X):
-        low, high = feature_extremes(X)
-        if self.data_min_ is not None:
-            # fmin and fmax skip NaN: the extremes of a feature whose values
-            # in X are all missing stay as they were.
-            low = np.fmin(self.data_min_, low)
-            high = np.fmax(self.data_max_, high)
-        self.data_min_, self.data_max_ = low, high
 
     def _inference_model(self, device, dtype, missing=False):
         return layer_module(self, device, dtype, missing)
+
+
+def _continues(layer, X, incremental):
+    """Whether training goes on from the layer's current weights."""
+    if incremental:
+        return hasattr(layer, "components_")
+    return (
+        layer.warm_start
+        and hasattr(layer, "components_")
+        and np.shape(X)[1:] == (layer.components_.shape[1],)
+    )
+
+
+def _train(layer, X, sample_weight, *, incremental, keep, missing, description=""):
+    """Train the layer on validated float32 X, from fresh weights unless
+    ``keep``; one epoch when ``incremental``. ``missing``: X has NaN;
+    ``description`` names the run in progress output (a stack's layer)."""
+    if not keep:
+        _initialize(layer, X, sample_weight)
+    _update_extremes(layer, X)
+    device = resolve_device(layer.device)
+    options = TrainingOptions.of(layer)
+    if incremental:
+        options = options.one_epoch()
+    module = _training_module(layer, X, device, options, missing)
+    solver = resume(module.make_solver(options), layer._optimizer_state, device)
+    result = run_training(
+        module,
+        TrainingSet(X, device, sample_weight=sample_weight, gather=module.gather_rows),
+        solver,
+        options,
+        corruption=layer_corruption(layer, device),
+        random_state=layer._random_state,
+        description=description,
+    )
+    set_layer_params(layer, module.to_params())
+    layer._optimizer_state = state_to_numpy(solver.state_dict())
+    layer._record(result, continued=keep)
+    if not (incremental or result.converged or result.interrupted):
+        warnings.warn(
+            f"{type(layer).__name__} reached max_iter={layer.max_iter} epochs "
+            "before the loss converged; increase max_iter or tol.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return result
+
+
+def _training_module(layer, X, device, options, missing):
+    """The module to train: the dense layer, or the sparse path's layer when
+    its reconstruction is sampled (``_sparse.resolve_sampling``)."""
+    n_sampled = resolve_sampling(
+        layer.reconstruction_sampling, X, layer.corruption, missing
+    )
+    if n_sampled is None:
+        return layer_module(layer, device, missing=missing)
+    return SparseAutoencoderLayer(
+        _layer_params(layer), layer.activation, layer.loss_, device, n_sampled, options
+    )
+
+
+def _initialize(layer, X, sample_weight=None):
+    """The layer's initial weights for X, a fresh solver and extremes."""
+    layer.n_features_in_ = X.shape[1]
+    layer._random_state = check_random_state(layer.random_state)
+    params = init_layer_params(
+        X,
+        layer.n_components,
+        layer.activation,
+        layer.loss_,
+        layer.tied_weights,
+        layer._random_state,
+        sample_weight,
+    )
+    set_layer_params(layer, params)
+    layer._optimizer_state = None
+    layer.data_min_ = layer.data_max_ = None
+
+
+def _update_extremes(layer, X):
+    low, high = feature_extremes(X)
+    if layer.data_min_ is not None:
+        # fmin and fmax skip NaN: the extremes of a feature whose values
+        # in X are all missing stay as they were.
+        low = np.fmin(layer.data_min_, low)
+        high = np.fmax(layer.data_max_, high)
+    layer.data_min_, layer.data_max_ = low, high
 
 
 # -- what StackedDenoisingAutoencoder uses of its layers ----------------------
@@ -589,15 +559,29 @@ def train_layer(
     result : TrainingResult
         Of this run; ``result.interrupted`` tells of a KeyboardInterrupt.
     """
-    keep = layer._continues(codes, incremental)
-    return layer._train(codes, sample_weight, incremental, keep, description, missing)
+    keep = _continues(layer, codes, incremental)
+    if not keep:
+        # Its loss comes from the stack's settings (``loss`` is never "auto"
+        # here), not from a validation of the codes.
+        layer.loss_ = layer.loss
+    return _train(
+        layer,
+        codes,
+        sample_weight,
+        incremental=incremental,
+        keep=keep,
+        missing=missing,
+        description=description,
+    )
 
 
 def start_layer(layer, codes):
     """Give ``layer`` its initial weights for ``codes``, without training it:
     a fitted layer of no epochs."""
-    layer._prepare(codes, keep=False)
-    record_result(layer, TrainingResult())
+    layer.loss_ = layer.loss
+    _initialize(layer, codes)
+    _update_extremes(layer, codes)
+    layer._record(TrainingResult())
 
 
 def layer_module(layer, device, dtype=np.float32, missing=False):
@@ -633,11 +617,4 @@ def layer_corruption(layer, device):
 
 
 def _layer_params(layer):
-    names = [
-        "components_",
-        "intercept_hidden_",
-        "intercept_visible_",
-        "decoder_components_",
-        "feature_means_",
-    ]
-    return {name: getattr(layer, name) for name in names if hasattr(layer, name)}
+    return {name: getattr(layer, name) for name in LAYER_ARRAYS if hasattr(layer, name)}

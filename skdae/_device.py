@@ -7,12 +7,10 @@ training loop only ever sees tensors.
 
 import re
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-import torch.nn.functional as F
 
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
@@ -20,8 +18,8 @@ _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 # small enough that a densified chunk stays a few tens of MB however wide X is.
 INFERENCE_CHUNK_ROWS = 8192
 INFERENCE_CHUNK_ELEMENTS = 2**22
-# ... and for sparse rows served as their stored entries (SparseBatch), at
-# most this many entries per chunk: 5 MB of indices and values.
+# ... and for sparse rows served as their stored entries (the sparse path's
+# batches), at most this many entries per chunk: 5 MB of indices and values.
 INFERENCE_CHUNK_ENTRIES = 2**18
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
@@ -150,78 +148,6 @@ def rows_as_tensor(X, rows, device, dtype=np.float32):
     return as_tensor(block, device, dtype)
 
 
-@dataclass
-class SparseBatch:
-    """Rows of a sparse matrix as their stored entries, on a device: what the
-    sparse path computes on instead of densified rows.
-
-    Attributes
-    ----------
-    rows, columns : torch.Tensor of shape (n_entries,), int64
-        Row (within the batch) and column of each stored entry, by row.
-    values : torch.Tensor of shape (n_entries,)
-    offsets : torch.Tensor of shape (n_rows,), int64
-        Index of each row's first entry, as ``embedding_bag`` takes them.
-    shape : tuple of int
-        ``(n_rows, n_columns)``.
-    """
-
-    rows: torch.Tensor
-    columns: torch.Tensor
-    values: torch.Tensor
-    offsets: torch.Tensor
-    shape: tuple
-
-    @property
-    def dtype(self):
-        return self.values.dtype
-
-    def with_values(self, values):
-        """The same entries holding other values (a corrupted copy)."""
-        return SparseBatch(self.rows, self.columns, values, self.offsets, self.shape)
-
-    def without_rows(self, dropped):
-        """The batch with the entries of the ``dropped`` rows (a boolean
-        tensor over rows) removed: those rows become empty."""
-        kept = ~dropped[self.rows]
-        counts = torch.bincount(self.rows[kept], minlength=self.shape[0])
-        offsets = torch.cumsum(counts, 0) - counts
-        return SparseBatch(
-            self.rows[kept], self.columns[kept], self.values[kept], offsets, self.shape
-        )
-
-    def matmul(self, table, sparse_gradient=False):
-        """``x @ table`` for a dense ``(n_columns, k)`` table: for each row the
-        sum of the table's rows at its entries, weighted by their values.
-
-        ``sparse_gradient``: the table's gradient is row-sparse, its rows
-        touched by the batch only.
-        """
-        return F.embedding_bag(
-            self.columns,
-            table,
-            self.offsets,
-            mode="sum",
-            per_sample_weights=self.values,
-            sparse=sparse_gradient,
-        )
-
-
-def sparse_rows(X, rows, device, dtype=np.float32):
-    """``X[rows]`` of a scipy sparse X as a :class:`SparseBatch` on ``device``."""
-    block = sp.csr_matrix(X[rows])
-    block.sort_indices()
-    counts = np.diff(block.indptr)
-    as_long = {"dtype": torch.int64, "device": device}
-    return SparseBatch(
-        rows=torch.as_tensor(np.repeat(np.arange(block.shape[0]), counts), **as_long),
-        columns=torch.as_tensor(block.indices, **as_long),
-        values=torch.as_tensor(block.data.astype(dtype, copy=False), device=device),
-        offsets=torch.as_tensor(block.indptr[:-1], **as_long),
-        shape=block.shape,
-    )
-
-
 # Rows per block of a reduction over X (means, extremes, NaN scans): a block
 # of about 2**18 values (1 MiB in float32, whatever X's width) bounds the
 # temporaries of a reduction, so that no pass over X ever copies it whole,
@@ -258,6 +184,13 @@ def host_matmul(a, b):
 def to_numpy(tensor):
     """Copy a tensor to a numpy array (of the same dtype) on the host."""
     return tensor.detach().cpu().numpy()
+
+
+def to_host(X):
+    """X as host data: a tensor copied to a numpy array, anything else as it
+    is (training keeps its parameters as numpy arrays, so a tensor given to
+    fit is read once into host memory)."""
+    return to_numpy(X) if isinstance(X, torch.Tensor) else X
 
 
 def inference_precision(X, device):
@@ -321,7 +254,7 @@ def make_generator(seed, device):
     return generator
 
 
-def apply_in_chunks(function, X, device, rows=None, to_host=None, sparse=False):
+def apply_in_chunks(function, X, device, rows=None, to_host=None, gather=None):
     """Apply a row-wise tensor function to X in large chunks, for inference.
 
     Writes into one preallocated output, so the peak memory beyond the result
@@ -344,10 +277,11 @@ def apply_in_chunks(function, X, device, rows=None, to_host=None, sparse=False):
     to_host : bool, optional
         Return a numpy array (True) or a tensor on ``device`` (False).
         Default: a tensor for tensor input, an array otherwise.
-    sparse : bool, default=False
-        Give ``function`` the chunks of a sparse X as :class:`SparseBatch`
-        instead of densified: their cost follows the non-zeros, and a chunk
-        may hold many more rows.
+    gather : callable, optional
+        ``(X, rows, device, dtype) -> batch``: how the chunks of a sparse X
+        are served to ``function`` when not densified (as their stored
+        entries, by the sparse path); their chunks are then bounded by
+        stored entries, not by rows, and may hold many more rows.
 
     Returns
     -------
@@ -355,15 +289,15 @@ def apply_in_chunks(function, X, device, rows=None, to_host=None, sparse=False):
         ``n_samples`` (or ``len(rows)``) rows, computed in X's dtype.
     """
     n_rows = X.shape[0] if rows is None else len(rows)
-    sparse = sparse and sp.issparse(X)
-    if sparse:
+    by_entries = gather is not None and sp.issparse(X)
+    if by_entries:
         # A stored entry travels as two int64 indices and its value.
         entries_per_row = max(1.0, X.nnz / max(X.shape[0], 1))
         rows_fitting = int(INFERENCE_CHUNK_ENTRIES // entries_per_row)
     else:
         rows_fitting = INFERENCE_CHUNK_ELEMENTS // X.shape[1]
     chunk = max(1, min(INFERENCE_CHUNK_ROWS, rows_fitting))
-    gather = sparse_rows if sparse else rows_as_tensor
+    gather = gather if by_entries else rows_as_tensor
     if to_host is None:
         to_host = not isinstance(X, torch.Tensor)
     out = None

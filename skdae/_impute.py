@@ -112,6 +112,11 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
         Range of each feature's observed values in fit (NaN when it has
         none); an imputed value is clipped to it.
 
+    observed_features_ : ndarray of shape (n_observed_features,)
+        Indices of the features with at least one observed value in fit, in
+        order: the autoencoder's inputs, and the features of the output
+        unless ``keep_empty_features``.
+
     indicator_ : sklearn.impute.MissingIndicator or None
         Appends the missing-value indicators when ``add_indicator=True``.
 
@@ -240,7 +245,7 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
         X_imputed = X.copy()
         for rows in row_blocks(X):
             self._impute_block(X_imputed, rows)
-        kept = self._output_features()
+        kept = output_features(self)
         if len(kept) < X.shape[1]:
             X_imputed = X_imputed[:, kept]
         if self.indicator_ is None:
@@ -270,7 +275,7 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         input_features = _check_feature_names_in(self, input_features)
-        names = input_features[self._output_features()]
+        names = input_features[output_features(self)]
         if self.indicator_ is None:
             return names
         indicator_names = self.indicator_.get_feature_names_out(input_features)
@@ -341,7 +346,7 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
             totals += np.where(missing, 0, values).sum(axis=0, dtype=np.float64)
             low = np.fmin(low, np.where(missing, np.inf, values).min(axis=0))
             high = np.fmax(high, np.where(missing, -np.inf, values).max(axis=0))
-        self._kept_features = kept = np.flatnonzero(counts > 0)
+        self.observed_features_ = kept = np.flatnonzero(counts > 0)
         if not len(kept):
             raise ValueError(
                 "Every feature of X is missing in every sample: there is nothing "
@@ -364,7 +369,7 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
     def _standardized(self, values, missing, dtype):
         """Dense ``values`` standardized in ``dtype`` on the kept features,
         NaN at their missing entries."""
-        kept = self._kept_features
+        kept = self.observed_features_
         Z = ((values[:, kept] - self.mean_[kept]) / self.scale_[kept]).astype(
             dtype, copy=False
         )
@@ -374,7 +379,7 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
     def _standardized_copy(self, X, dtype):
         """X standardized on the kept features, filled block by block, so that
         no temporary is larger than a block."""
-        Z = np.empty((X.shape[0], len(self._kept_features)), dtype=dtype)
+        Z = np.empty((X.shape[0], len(self.observed_features_)), dtype=dtype)
         for rows in row_blocks(X):
             Z[rows] = self._standardized(*self._dense_rows(X, rows), dtype)
         return Z
@@ -396,11 +401,11 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
         if not len(incomplete):
             return
         values, missing = values[incomplete], missing[incomplete]
-        kept = self._kept_features
+        kept = self.observed_features_
         row_missing = missing[:, kept]
         # Reconstructed in X's precision, as the autoencoder's inference runs.
         Z = self._standardized(values, missing, X_imputed.dtype)
-        low, high = self._standardized_range()
+        low, high = standardized_range(self)
         for _ in range(self.n_rounds):
             reconstruction = np.clip(self._reconstruct(Z), low, high)
             Z = np.where(row_missing, reconstruction, Z)
@@ -408,24 +413,32 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
         filled[:, kept] = Z * self.scale_[kept] + self.mean_[kept]
         _write_missing(X_imputed, rows, incomplete, missing, filled)
 
-    def _standardized_range(self):
-        """The range of each kept feature's observed values, standardized:
-        a reconstruction outside it is clipped to it."""
-        kept = self._kept_features
-        return (
-            (bound[kept] - self.mean_[kept]) / self.scale_[kept]
-            for bound in (self.data_min_, self.data_max_)
-        )
-
     def _reconstruct(self, Z):
         autoencoder = self.autoencoder_
         return autoencoder.inverse_transform(autoencoder.transform(Z))
 
-    def _output_features(self):
-        """Indices of the input features that the output keeps."""
-        if self.keep_empty_features:
-            return np.arange(self.n_features_in_)
-        return self._kept_features
+
+def standardized_range(imputer):
+    """The range of each observed feature's values in fit, standardized: a
+    reconstruction outside it is clipped to it. Read from the imputer's
+    public fitted attributes, as the ONNX export reads it too.
+
+    Returns
+    -------
+    low, high : ndarray of shape (len(observed_features_),)
+    """
+    kept = imputer.observed_features_
+    return tuple(
+        (bound[kept] - imputer.mean_[kept]) / imputer.scale_[kept]
+        for bound in (imputer.data_min_, imputer.data_max_)
+    )
+
+
+def output_features(imputer):
+    """Indices of the input features that the imputer's output keeps."""
+    if imputer.keep_empty_features:
+        return np.arange(imputer.n_features_in_)
+    return imputer.observed_features_
 
 
 def _write_missing(X, rows, incomplete, missing, filled):

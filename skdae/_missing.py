@@ -6,13 +6,17 @@ reconstruction loss. The rule is the same in training, where it applies after
 the corruption (a corrupted entry that is still NaN is filled too), and in
 ``transform``, ``score_samples`` and ``score``. Sparse input stores a missing
 entry as an explicit NaN; its implicit zeros are observed zeros.
+
+The statistics of the observed entries that a fit needs (the weighted
+means, the extremes that salt-and-pepper noise uses) are computed here too,
+block by block of rows, so that no pass over X copies it.
 """
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ._device import host_matmul, row_blocks
+from ._device import host_matmul, row_blocks, to_numpy
 
 
 def column_means(X, weight=None):
@@ -134,3 +138,39 @@ def observed_entries(target):
     gets no gradient from a missing entry."""
     observed = ~torch.isnan(target)
     return torch.where(observed, target, 0.0), observed
+
+
+def feature_extremes(X):
+    """Per-feature minimum and maximum of X's observed values, as float32
+    arrays: NaN only for a feature with no observed value.
+
+    X is dense, sparse (read block by block of rows, so that scipy's
+    reductions, which convert to CSC, copy a block at most), or a tensor (a
+    stack's codes, reduced on their device: only the two vectors come back
+    to the host).
+    """
+    if isinstance(X, torch.Tensor):
+        low, high = (to_numpy(values) for values in torch.aminmax(X, dim=0))
+    elif sp.issparse(X):
+        extremes = [_sparse_extremes(X[rows]) for rows in row_blocks(X)]
+        low = np.fmin.reduce([block_low for block_low, _ in extremes])
+        high = np.fmax.reduce([block_high for _, block_high in extremes])
+    else:
+        # fmin and fmax skip NaN, where min and max would return it.
+        low, high = np.fmin.reduce(X, axis=0), np.fmax.reduce(X, axis=0)
+    return np.asarray(low, dtype=np.float32), np.asarray(high, dtype=np.float32)
+
+
+def _sparse_extremes(X):
+    """Per-column extremes of a sparse X whose stored values may be NaN:
+    NaN for a column with no observed value."""
+    missing = np.isnan(X.data)
+    extremes = []
+    for reduce, skipped in (("min", np.inf), ("max", -np.inf)):
+        values = X
+        if missing.any():
+            values = X.copy()
+            values.data[missing] = skipped
+        extreme = getattr(values, reduce)(axis=0).toarray().ravel()
+        extremes.append(np.where(np.isinf(extreme), np.nan, extreme))
+    return extremes

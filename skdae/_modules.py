@@ -1,8 +1,14 @@
 """The torch modules: one autoencoder layer, the deep stack, the supervised head.
 
 Parameters are created from, and returned as, dictionaries of numpy arrays
-whose keys are the estimators' attribute names, so the estimators never hold a
-torch object.
+whose keys are the estimators' attribute names (:data:`LAYER_ARRAYS`), so the
+estimators never hold a torch object.
+
+Every module that is trained derives from :class:`TrainableModule`, the
+protocol by which ``_training`` trains it without knowing what it is: its
+objective, its solver, its validation score, and how the rows of a sparse X
+are served to it. The sparse path's layer (``_sparse``) is one more
+implementation of it.
 """
 
 import functools
@@ -14,8 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._device import SparseBatch, as_tensor, host_matmul, params_to_numpy
+from ._device import apply_in_chunks, as_tensor, host_matmul, params_to_numpy
 from ._missing import column_means, fill_missing, fill_missing_rows, observed_entries
+from ._solvers import make_optimizer
 
 ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
@@ -26,7 +33,34 @@ ACTIVATIONS = {
 
 # The decoder's output function o for each loss: the logits of a Bernoulli
 # mean for cross-entropy, the values themselves for squared error.
-OUTPUTS = {"cross_entropy": torch.sigmoid, "mse": lambda z: z}
+# Named by their activation, which the ONNX export also reads.
+OUTPUT_ACTIVATIONS = {"cross_entropy": "sigmoid", "mse": "identity"}
+OUTPUTS = {loss: ACTIVATIONS[name] for loss, name in OUTPUT_ACTIVATIONS.items()}
+
+# A layer's fitted arrays, as the estimators name them, with their dimensions:
+# the layout that modules take and return, and that a loaded state is
+# checked against. Only the first three are always present.
+LAYER_ARRAYS = {
+    "components_": ("n_components", "n_features"),
+    "intercept_hidden_": ("n_components",),
+    "intercept_visible_": ("n_features",),
+    "decoder_components_": ("n_components", "n_features"),
+    "feature_means_": ("n_features",),
+}
+REQUIRED_LAYER_ARRAYS = ("components_", "intercept_hidden_", "intercept_visible_")
+
+
+def layer_params(weight, hidden_bias, visible_bias, decoder_weight=None):
+    """A layer's weights (tensors in the estimators' layout) as float32
+    arrays named as in :data:`LAYER_ARRAYS`; no decoder when tied."""
+    params = {
+        "components_": weight,
+        "intercept_hidden_": hidden_bias,
+        "intercept_visible_": visible_bias,
+    }
+    if decoder_weight is not None:
+        params["decoder_components_"] = decoder_weight
+    return params_to_numpy(params)
 
 
 # Rows whose mean code sets the initial visible bias: enough for a mean to
@@ -172,7 +206,57 @@ def _mean_code(X, weight, params, activation, random_state, feature_means):
     return mean.cpu().numpy()
 
 
-class AutoencoderLayer(nn.Module):
+class TrainableModule(nn.Module):
+    """A torch module that ``_training.run_training`` can train.
+
+    The defaults are those of a dense autoencoder: the denoising objective,
+    Adam or SGD over all parameters, the negative exact loss as validation
+    score, sparse rows densified, the loop's automatic batch size. A module
+    trained otherwise overrides what differs: the supervised head its
+    objective and score, the sparse path's layer (``_sparse``) its
+    objective, solver, exact copy and batches.
+
+    Attributes
+    ----------
+    gather_rows : callable or None
+        ``(X, rows, device) -> batch``: how the training set serves the rows
+        of a sparse X; None densifies them.
+    largest_auto_batch : int or None
+        The largest batch that ``batch_size="auto"`` may give; None for the
+        loop's own.
+    """
+
+    gather_rows = None
+    largest_auto_batch = None
+
+    def objective(self, corruption, generator):
+        """The summed loss of a batch: ``(x, target, weight) -> tensor``."""
+        return denoising_objective(self, corruption, generator)
+
+    def make_solver(self, options):
+        """A fresh solver for this module's parameters, from ``options``
+        (a ``TrainingOptions``)."""
+        return make_optimizer(
+            self, options.solver, options.learning_rate_init, options.alpha
+        )
+
+    def exact(self):
+        """The module that computes this one's exact reconstruction loss."""
+        return self
+
+    def validation_score(self, data, rows):
+        """The negative mean exact loss of ``data``'s rows ``rows``."""
+        losses = apply_in_chunks(
+            per_sample_loss(self.exact()), data.X, data.device, rows, to_host=True
+        )
+        return -float(np.mean(losses, dtype=np.float64))
+
+    def weight_matrices(self):
+        """The parameters that L2 regularisation applies to."""
+        raise NotImplementedError
+
+
+class AutoencoderLayer(TrainableModule):
     """One (denoising) autoencoder layer, tied or untied.
 
     ``encode(x) = g(b + x W^T)`` and ``decode_logits(h) = c + h W*``, with
@@ -204,12 +288,12 @@ class AutoencoderLayer(nn.Module):
         self.fill = (
             as_tensor(params["feature_means_"], device, dtype) if missing else None
         )
-        self.weight = _parameter(params["components_"], device, dtype)
-        self.hidden_bias = _parameter(params["intercept_hidden_"], device, dtype)
-        self.visible_bias = _parameter(params["intercept_visible_"], device, dtype)
+        self.weight = parameter(params["components_"], device, dtype)
+        self.hidden_bias = parameter(params["intercept_hidden_"], device, dtype)
+        self.visible_bias = parameter(params["intercept_visible_"], device, dtype)
         decoder = params.get("decoder_components_")
         self.decoder_weight = (
-            None if decoder is None else _parameter(decoder, device, dtype)
+            None if decoder is None else parameter(decoder, device, dtype)
         )
 
     @property
@@ -223,12 +307,7 @@ class AutoencoderLayer(nn.Module):
         return self.fill is not None
 
     def encode(self, x):
-        """The code h of a batch of inputs (dense, or a SparseBatch)."""
-        if isinstance(x, SparseBatch):
-            # One transposed copy of W per chunk: its columns become the rows
-            # that the sparse product gathers.
-            product = x.matmul(self.weight.T.contiguous()) + self.hidden_bias
-            return ACTIVATIONS[self.activation](product)
+        """The code h of a batch of inputs."""
         if self.fill is not None:
             x = fill_missing(x, self.fill)
         return ACTIVATIONS[self.activation](F.linear(x, self.weight, self.hidden_bias))
@@ -250,19 +329,19 @@ class AutoencoderLayer(nn.Module):
         """The parameters that L2 regularisation applies to."""
         return [self.weight] + ([] if self.tied else [self.decoder_weight])
 
+    def encoder_layers(self):
+        """The layers that ``encode`` applies, bottom first: this one."""
+        return [self]
+
     def to_params(self):
         """The parameters as float32 arrays, keyed like :func:`init_layer_params`."""
-        params = {
-            "components_": self.weight,
-            "intercept_hidden_": self.hidden_bias,
-            "intercept_visible_": self.visible_bias,
-        }
-        if not self.tied:
-            params["decoder_components_"] = self.decoder_weight
-        return params_to_numpy(params)
+        return layer_params(
+            self.weight, self.hidden_bias, self.visible_bias, self.decoder_weight
+        )
 
 
-def _parameter(array, device, dtype=np.float32):
+def parameter(array, device, dtype=np.float32):
+    """A trainable copy of ``array`` on ``device``."""
     # A copy, so that training never writes into the estimator's arrays: a
     # run that fails half way leaves the previous model intact.
     return nn.Parameter(as_tensor(array, device, dtype).clone())
@@ -376,7 +455,33 @@ def per_sample_loss(model):
     return loss
 
 
-class DeepAutoencoder(nn.Module):
+def denoising_objective(module, corruption, generator):
+    """Summed loss of reconstructing clean batches from corrupted ones.
+
+    Parameters
+    ----------
+    module : AutoencoderLayer or DeepAutoencoder
+        Maps a batch to reconstruction logits; its ``loss`` names the
+        reconstruction loss, its ``missing`` whether batches may hold NaN.
+    corruption : Corruption
+    generator : torch.Generator
+        The source of the corruption noise.
+
+    Returns
+    -------
+    objective : callable ``(x, target, weight) -> torch.Tensor``
+    """
+
+    def objective(x, target, weight):
+        logits = module(corruption(x, generator, weight))
+        return reconstruction_loss(
+            logits, x, module.loss, weight, missing=module.missing
+        )
+
+    return objective
+
+
+class DeepAutoencoder(TrainableModule):
     """Autoencoder layers composed: encoders bottom-up, decoders top-down.
 
     Between layers the decoders apply each layer's output function, so that
@@ -427,8 +532,12 @@ class DeepAutoencoder(nn.Module):
         """The parameters that L2 regularisation applies to."""
         return [w for layer in self.layers for w in layer.weight_matrices()]
 
+    def encoder_layers(self):
+        """The layers that ``encode`` applies, bottom first."""
+        return list(self.layers)
 
-class SupervisedStack(nn.Module):
+
+class SupervisedStack(TrainableModule):
     """The encoders of a stack topped by a linear output layer.
 
     With softmax cross-entropy the output layer is the logistic regression of
@@ -445,8 +554,8 @@ class SupervisedStack(nn.Module):
     def __init__(self, stack, head_coef, head_intercept, device):
         super().__init__()
         self.stack = stack
-        self.head_weight = _parameter(head_coef, device)
-        self.head_bias = _parameter(head_intercept, device)
+        self.head_weight = parameter(head_coef, device)
+        self.head_bias = parameter(head_intercept, device)
 
     def forward(self, x):
         """Output-layer logits of a (corrupted) batch."""
@@ -455,3 +564,20 @@ class SupervisedStack(nn.Module):
     def weight_matrices(self):
         """The parameters that L2 regularisation applies to."""
         return [*self.stack.weight_matrices(), self.head_weight]
+
+    def objective(self, corruption, generator):
+        """Summed cross-entropy of the class logits of corrupted batches."""
+
+        def objective(x, target, weight):
+            logits = self(corruption(x, generator, weight))
+            losses = F.cross_entropy(logits, target, reduction="none")
+            return losses.sum() if weight is None else (losses * weight).sum()
+
+        return objective
+
+    def validation_score(self, data, rows):
+        """The accuracy on ``data``'s rows ``rows``, against its targets."""
+        predicted = apply_in_chunks(
+            lambda x: self(x).argmax(dim=1), data.X, data.device, rows, to_host=True
+        )
+        return float(np.mean(predicted == data.targets.cpu().numpy()[rows]))

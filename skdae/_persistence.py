@@ -12,6 +12,8 @@ from contextlib import contextmanager
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .exceptions import CorruptedStateError
+
 
 @contextmanager
 def restored_on_error(estimator):
@@ -62,10 +64,6 @@ def _restore(estimator, saved):
 def is_fitted_state(state):
     """Whether a state holds fitted attributes (sklearn's check_is_fitted rule)."""
     return any(key.endswith("_") and not key.startswith("__") for key in state)
-
-
-class CorruptedStateError(ValueError):
-    """A saved estimator's state is incomplete or inconsistent."""
 
 
 def check_state(estimator_name, state, required, optional=()):

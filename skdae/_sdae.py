@@ -24,19 +24,14 @@ from ._dae import (
     train_layer,
 )
 from ._device import apply_in_chunks, resolve_device, to_numpy
-from ._fitting import draw_seed, record_result, run_training
 from ._modules import DeepAutoencoder, SupervisedStack
-from ._persistence import (
-    check_state,
-    is_fitted_state,
-    refuse_state,
-    restored_on_error,
-)
+from ._persistence import check_state, is_fitted_state, refuse_state
 from ._training import (
+    TrainingOptions,
     TrainingResult,
-    autograd_enabled,
-    classification_objective,
-    denoising_objective,
+    TrainingSet,
+    draw_seed,
+    run_training,
 )
 from ._validation import check_array
 
@@ -396,19 +391,7 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         self : object
             The estimator, trained one more epoch.
         """
-        first_call = not hasattr(self, "layers_")
-        # A failure in any layer leaves every layer as it was.
-        with restored_on_error(self), autograd_enabled():
-            X, sample_weight, missing = self._validate_training_data(
-                X, sample_weight, reset=first_call, fix_loss=first_call
-            )
-            layer_params = self._layer_parameters()
-            if first_call:
-                # Fine-tuning needs a pretrained stack: partial_fit does none.
-                self.fine_tuning_ = None
-                self._new_layers(layer_params)
-            result, _ = self._train_layers(X, sample_weight, missing, incremental=True)
-            record_result(self, result, continued=not first_call)
+        self._fit(X, y, sample_weight, incremental=True)
         return self
 
     @property
@@ -420,32 +403,31 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             _check_stack_state(type(self).__name__, state)
         super().__setstate__(state)
 
-    def _fit(self, X, y, sample_weight, dtype=np.float32):
-        """Validate, settle the settings, pretrain, fine-tune, record.
+    def _continues(self, X, incremental):
+        return incremental and hasattr(self, "layers_")
 
-        Returns X as validated, in ``dtype``, and whether it has missing
-        entries.
-        """
-        # A fit that fails (divergence, say) leaves the previous model intact.
-        with restored_on_error(self), autograd_enabled():
-            X, sample_weight, missing = self._validate_training_data(
-                X, sample_weight, reset=True, fix_loss=True, dtype=dtype
-            )
-            unlabeled = unlabeled_rows(y)
-            self.fine_tuning_ = self._resolve_fine_tuning(y, unlabeled)
-            layer_params = self._layer_parameters()
-            labels, labeled = self._labels(y, X, unlabeled)
-            X_train = training_precision(X)
-            # Pretraining learns from every row, labeled or not.
-            result, interrupted = self._pretrain(
-                X_train, sample_weight, layer_params, missing
-            )
-            if self.fine_tuning_ is not None and not interrupted:
-                result = self._fine_tune(
-                    X_train, labels, sample_weight, missing, labeled
-                )
-            record_result(self, result)
-        return X, missing
+    def _fit_validated(self, X, y, sample_weight, missing, incremental, keep):
+        """Settle the settings, pretrain, fine-tune (not in partial_fit),
+        record; X validated, in any float precision."""
+        layer_params = self._layer_parameters()
+        X = training_precision(X)
+        if incremental:
+            if not keep:
+                # Fine-tuning needs a pretrained stack: partial_fit does none.
+                self.fine_tuning_ = None
+                self._new_layers(layer_params)
+            result, _ = self._train_layers(X, sample_weight, missing, incremental=True)
+            self._record(result, continued=keep)
+            return
+        unlabeled = unlabeled_rows(y)
+        self.fine_tuning_ = self._resolve_fine_tuning(y, unlabeled)
+        labels, labeled = self._labels(y, X, unlabeled)
+        # Pretraining learns from every row, labeled or not.
+        self._new_layers(layer_params)
+        result, interrupted = self._train_layers(X, sample_weight, missing)
+        if self.fine_tuning_ is not None and not interrupted:
+            result = self._fine_tune(X, labels, sample_weight, missing, labeled)
+        self._record(result)
 
     # -- settings ------------------------------------------------------------
 
@@ -595,11 +577,6 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             for params in layer_params
         ]
 
-    def _pretrain(self, X, sample_weight, layer_params, missing):
-        """New layers, trained greedily; as :meth:`_train_layers` returns."""
-        self._new_layers(layer_params)
-        return self._train_layers(X, sample_weight, missing)
-
     def _train_layers(self, X, sample_weight, missing, incremental=False):
         """Train each layer, bottom up, on the clean codes of the one below.
 
@@ -616,36 +593,35 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
             Whether a KeyboardInterrupt stopped the training.
         """
         device = resolve_device(self.device)
+        missing_inputs = _missing_inputs(len(self.layers_), missing)
         codes = X
         for index, layer in enumerate(self.layers_):
             if index:
-                below_missing = missing and index == 1
-                codes = _codes(self.layers_[index - 1], codes, device, below_missing)
+                below = self.layers_[index - 1]
+                codes = _codes(below, codes, device, missing_inputs[index - 1])
             result = train_layer(
                 layer,
                 codes,
                 sample_weight,
                 incremental=incremental,
                 description=self._layer_name(index),
-                missing=missing and index == 0,
+                missing=missing_inputs[index],
             )
             if result.interrupted:
-                self._start_layers_above(index, codes, device, missing and index == 0)
+                self._start_layers_above(index, codes, device, missing_inputs)
                 is_top = index == len(self.layers_) - 1
                 return (result if is_top else TrainingResult()), True
         return result, False
 
-    def _start_layers_above(self, index, codes, device, missing):
+    def _start_layers_above(self, index, codes, device, missing_inputs):
         # After an interrupt the layers above that have no weights yet get
         # their initial ones, so that the stack is usable with its declared
-        # shape; ``codes`` are the interrupted layer's input, which has
-        # missing entries only when it is the stack's input.
-        above = self.layers_[index + 1 :]
-        for below, layer in zip(self.layers_[index:-1], above, strict=True):
+        # shape; ``codes`` are the input of the interrupted layer ``index``.
+        for below in range(index, len(self.layers_) - 1):
+            layer = self.layers_[below + 1]
             if hasattr(layer, "components_"):
                 return
-            codes = _codes(below, codes, device, missing)
-            missing = False
+            codes = _codes(self.layers_[below], codes, device, missing_inputs[below])
             start_layer(layer, codes)
 
     def _layer_name(self, index):
@@ -660,22 +636,18 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         stack = self._build_stack(device, missing=missing)
         supervised = labels is not None
         model = self._make_head(stack, device) if supervised else stack
+        options = TrainingOptions.of(self, max_iter=self.fine_tune_max_iter)
+        data = TrainingSet(
+            X, device, rows=labeled, targets=labels, sample_weight=sample_weight
+        )
         result = run_training(
-            self,
             model,
-            X,
-            device,
+            data,
+            model.make_solver(options),
+            options,
             corruption=layer_corruption(self.layers_[0], device),
             random_state=self._random_state,
-            max_iter=self.fine_tune_max_iter,
-            make_objective=(
-                classification_objective if supervised else denoising_objective
-            ),
-            targets=labels,
-            sample_weight=sample_weight,
-            scorer=_accuracy_scorer(labels) if supervised else None,
             description="fine-tuning",
-            rows=labeled,
         )
         for layer, module in zip(self.layers_, stack.layers, strict=True):
             set_layer_params(layer, module.to_params())
@@ -692,11 +664,13 @@ class StackedDenoisingAutoencoder(BaseAutoencoder):
         return SupervisedStack(stack, coef.astype(np.float32), intercept, device)
 
     def _build_stack(self, device, dtype=np.float32, missing=False):
-        # Only the bottom layer sees the input, hence its missing entries.
+        missing_inputs = _missing_inputs(len(self.layers_), missing)
         return DeepAutoencoder(
             [
-                layer_module(layer, device, dtype, missing and index == 0)
-                for index, layer in enumerate(self.layers_)
+                layer_module(layer, device, dtype, layer_missing)
+                for layer, layer_missing in zip(
+                    self.layers_, missing_inputs, strict=True
+                )
             ]
         )
 
@@ -710,19 +684,10 @@ def _codes(layer, X, device, missing=False):
     return apply_in_chunks(module.encode, X, device, to_host=False)
 
 
-def _accuracy_scorer(labels):
-    """A validation scorer, as ``run_training`` takes: the accuracy on y."""
-
-    def scorer(model, X, rows, device):
-        def validation_accuracy():
-            predicted = apply_in_chunks(
-                lambda x: model(x).argmax(dim=1), X, device, rows, to_host=True
-            )
-            return float(np.mean(predicted == labels[rows]))
-
-        return validation_accuracy
-
-    return scorer
+def _missing_inputs(n_layers, missing):
+    """Whether each layer's input may hold missing entries (NaN): only the
+    bottom layer's, the stack's input, may; the codes above have none."""
+    return [missing] + [False] * (n_layers - 1)
 
 
 # scikit-learn's mark of an unlabeled row (sklearn.semi_supervised).

@@ -19,17 +19,9 @@ from sklearn.utils import check_array as _check_array
 from sklearn.utils.validation import validate_data as _validate_data
 
 from ._device import REDUCTION_BLOCK_ELEMENTS, as_tensor
+from .exceptions import NonNumericInputError
 
 _CPU = torch.device("cpu")
-
-
-class NonNumericInputError(ValueError, TypeError):
-    """X holds values that are not numbers.
-
-    A ValueError like every bad input, and a TypeError too, as numpy's own
-    error is for objects such as dicts (scikit-learn's ``check_dtype_object``
-    expects one).
-    """
 
 
 def validate_data(estimator, X, **kwargs):

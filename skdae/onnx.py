@@ -24,7 +24,9 @@ does not refuse infinite values: they pass through to the codes.
 :class:`~skdae.DenoisingAutoencoderImputer` converts too: its graph
 standardizes, fills, encodes and decodes ``n_rounds`` times, and writes the
 reconstructions into the missing entries only, so the observed ones come out
-as they went in.
+as they went in. It reads the imputer's public fitted attributes only
+(``mean_``, ``scale_``, ``data_min_``, ``data_max_``,
+``observed_features_``, ``indicator_`` and ``autoencoder_``).
 
 This module needs the ``onnx`` extra (``pip install "skdae[onnx]"``);
 ``import skdae`` alone never imports it.
@@ -56,7 +58,8 @@ from . import (
     DenoisingAutoencoderImputer,
     StackedDenoisingAutoencoder,
 )
-from ._impute import is_nan_placeholder
+from ._impute import is_nan_placeholder, output_features, standardized_range
+from ._modules import OUTPUT_ACTIVATIONS
 
 __all__ = ["to_onnx", "register_converters"]
 
@@ -94,13 +97,8 @@ def _encoder_layers(estimator):
     ValueError
         When a layer's activation has no ONNX counterpart.
     """
-    if isinstance(estimator, StackedDenoisingAutoencoder):
-        check_is_fitted(estimator, "layers_")
-        layers = estimator.layers_
-    else:
-        layers = [estimator]
     encoders = []
-    for layer in layers:
+    for layer in _layers(estimator):
         check_is_fitted(layer, "components_")
         if layer.activation not in ONNX_ACTIVATIONS:
             raise ValueError(
@@ -218,17 +216,20 @@ def _filled(graph, X, estimator):
     A model fitted before missing values were supported has no
     ``feature_means_``: its graph passes NaN through, as it always did.
     """
-    means = _bottom_layer(estimator).__dict__.get("feature_means_")
+    means = _layers(estimator)[0].__dict__.get("feature_means_")
     if means is None:
         return X
     missing = graph.node("IsNaN", [X])
     return graph.node("Where", [missing, graph.constant(means), X])
 
 
-def _bottom_layer(estimator):
+def _layers(estimator):
+    """The layers of a fitted estimator, bottom first: a stack's
+    ``layers_``, or the one autoencoder itself."""
     if isinstance(estimator, StackedDenoisingAutoencoder):
-        return estimator.layers_[0]
-    return estimator
+        check_is_fitted(estimator, "layers_")
+        return estimator.layers_
+    return [estimator]
 
 
 def _encoded(graph, X, estimator, output=None):
@@ -245,19 +246,16 @@ def _encoded(graph, X, estimator, output=None):
     return codes
 
 
-# The ONNX operator of each loss's decoder output; squared error's is none.
-ONNX_OUTPUTS = {"cross_entropy": "Sigmoid", "mse": None}
-
-
 def _decoded(graph, codes, estimator):
     """``inverse_transform`` of the codes: each layer's decoder, top first."""
-    layers = estimator.layers_ if hasattr(estimator, "layers_") else [estimator]
-    for layer in reversed(layers):
+    for layer in reversed(_layers(estimator)):
         decoder = layer.__dict__.get("decoder_components_", layer.components_)
         product = graph.node("MatMul", [codes, graph.constant(decoder)])
         codes = graph.node("Add", [product, graph.constant(layer.intercept_visible_)])
-        if ONNX_OUTPUTS[layer.loss_] is not None:
-            codes = graph.node(ONNX_OUTPUTS[layer.loss_], [codes])
+        # The decoder's output function; squared error's is the identity.
+        output = OUTPUT_ACTIVATIONS[layer.loss_]
+        if output != "identity":
+            codes = graph.node(ONNX_ACTIVATIONS[output], [codes])
     return codes
 
 
@@ -334,11 +332,11 @@ def _convert_imputer(scope, operator, container):
     proto_dtype = graph.proto_dtype
     X = _joined_input(scope, operator, container, proto_dtype)
     missing = _missing_mask(graph, X, imputer.missing_values)
-    kept = graph.node("Constant", [], value=_int64_tensor(imputer._kept_features))
+    kept = graph.node("Constant", [], value=_int64_tensor(imputer.observed_features_))
     Z, Z_missing = _standardized_kept(graph, X, missing, kept, imputer)
-    fill = _bottom_layer(imputer.autoencoder_).feature_means_
+    fill = _layers(imputer.autoencoder_)[0].feature_means_
     Z_round = graph.node("Where", [Z_missing, graph.constant(fill), Z])
-    low, high = (graph.constant(bound) for bound in imputer._standardized_range())
+    low, high = (graph.constant(bound) for bound in standardized_range(imputer))
     for _ in range(imputer.n_rounds):
         codes = _encoded(graph, Z_round, imputer.autoencoder_)
         reconstruction = _decoded(graph, codes, imputer.autoencoder_)
@@ -365,7 +363,7 @@ def _missing_mask(graph, X, missing_values):
 def _standardized_kept(graph, X, missing, kept, imputer):
     """The kept features of X, standardized, and their missing mask."""
     X_kept = graph.node("Gather", [X, kept], axis=1)
-    columns = imputer._kept_features
+    columns = imputer.observed_features_
     centred = graph.node("Sub", [X_kept, graph.constant(imputer.mean_[columns])])
     Z = graph.node("Div", [centred, graph.constant(imputer.scale_[columns])])
     return Z, graph.node("Gather", [missing, kept], axis=1)
@@ -374,7 +372,7 @@ def _standardized_kept(graph, X, missing, kept, imputer):
 def _rescaled_to_all_features(graph, Z, imputer):
     """The kept features back on their scale, placed among all the features
     (0 in the empty ones): a product with a matrix of one scale per row."""
-    columns = imputer._kept_features
+    columns = imputer.observed_features_
     placement = np.zeros((len(columns), imputer.n_features_in_))
     placement[np.arange(len(columns)), columns] = imputer.scale_[columns]
     spread = graph.node("MatMul", [Z, graph.constant(placement)])
@@ -382,7 +380,7 @@ def _rescaled_to_all_features(graph, Z, imputer):
 
 
 def _output_columns(graph, imputer):
-    return graph.node("Constant", [], value=_int64_tensor(imputer._output_features()))
+    return graph.node("Constant", [], value=_int64_tensor(output_features(imputer)))
 
 
 def _int64_tensor(values):

@@ -16,6 +16,8 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import FeatureUnion
 
 from skdae import _validation
+from skdae._base import BaseAutoencoder
+from skdae._training import TrainingResult
 
 from .conftest import requires_cuda, small_dae, small_sdae
 
@@ -250,3 +252,38 @@ def test_scoring_tensors_checks_the_cross_entropy_range(small_data, device):
 def test_tensors_without_array_api_mode_give_numpy(small_data):
     model = small_dae().fit(torch.as_tensor(small_data))
     assert isinstance(model.transform(torch.as_tensor(small_data)), np.ndarray)
+
+
+class _Fitted:
+    """Stands for an estimator with earlier curves."""
+
+    loss_curve_ = [3.0, 2.0]
+    n_iter_ = 2
+    validation_scores_ = [-3.0, -2.0]
+    best_validation_score_ = -2.0
+
+
+def test_a_new_run_replaces_the_curves():
+    estimator = _Fitted()
+    BaseAutoencoder._record(estimator, TrainingResult(loss_curve=[1.0], n_iter=1))
+    assert estimator.loss_curve_ == [1.0] and estimator.n_iter_ == 1
+    assert estimator.validation_scores_ is None
+    assert estimator.best_validation_score_ is None
+
+
+def test_a_continued_run_appends_its_epochs_and_keeps_its_own_scores():
+    estimator = _Fitted()
+    scores = [-1.5]
+    result = TrainingResult(
+        loss_curve=[1.5],
+        validation_scores=scores,
+        best_validation_score=-1.5,
+        n_iter=1,
+    )
+    BaseAutoencoder._record(estimator, result, continued=True)
+    assert estimator.loss_curve_ == [3.0, 2.0, 1.5] and estimator.n_iter_ == 3
+    assert estimator.validation_scores_ == [-1.5]
+    assert estimator.best_validation_score_ == -1.5
+    # The estimator's lists are its own: a later run cannot change them.
+    assert estimator.validation_scores_ is not scores
+    assert _Fitted.loss_curve_ == [3.0, 2.0]

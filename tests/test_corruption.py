@@ -218,3 +218,12 @@ def test_swap_carries_missing_values_along():
 def test_swap_level_must_be_a_probability():
     with pytest.raises(ValueError, match="probability for corruption='swap'"):
         check_corruption("swap", 1.5)
+
+
+def test_an_unknown_process_that_skipped_its_check_still_refuses_to_run():
+    # A Corruption built without check_corruption must not fall back on
+    # another process: salt and pepper used to catch every unknown kind.
+    x = torch.rand(4, 3)
+    low, high = torch.zeros(3), torch.ones(3)
+    with pytest.raises(ValueError, match="corruption='blur' is not supported"):
+        Corruption("blur", 0.5, low, high)(x, torch.Generator())

@@ -7,8 +7,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from skdae._fitting import resolve_batch_size
 from skdae._modules import init_layer_params
+from skdae._training import resolve_batch_size
 
 from .conftest import requires_cuda, small_dae
 
@@ -92,9 +92,16 @@ def test_loss_curve_reports_the_mean_per_sample_loss(small_data):
 def test_tied_and_untied_parameters(small_data):
     tied = small_dae().fit(small_data)
     assert not hasattr(tied, "decoder_components_")
-    untied = small_dae(tied_weights=False).fit(small_data)
+    untied = small_dae(tied_weights=False, loss="mse").fit(small_data)
     assert untied.decoder_components_.shape == untied.components_.shape == (8, 12)
-    assert not np.allclose(untied.decoder_components_, untied.components_)
+    # Decoding reads the untied decoder, not the encoder's transpose.
+    codes = untied.transform(small_data)
+    decoded = codes @ untied.decoder_components_ + untied.intercept_visible_
+    np.testing.assert_allclose(
+        untied.inverse_transform(codes), decoded, rtol=1e-4, atol=1e-5
+    )
+    tied_decoding = codes @ untied.components_ + untied.intercept_visible_
+    assert not np.allclose(decoded, tied_decoding, atol=1e-3)
     refitted = untied.set_params(tied_weights=True).fit(small_data)
     assert not hasattr(refitted, "decoder_components_")
 

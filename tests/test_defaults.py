@@ -15,7 +15,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdae import DenoisingAutoencoder, StackedDenoisingAutoencoder
-from skdae._fitting import resolve_batch_size
 from skdae._modules import AutoencoderLayer, init_layer_params
 from skdae._sdae import is_classification_target
 from skdae._training import _StoppingRule
@@ -184,13 +183,6 @@ def test_tol_is_relative_to_the_loss(scale):
     losses = scale * 100 * 0.995 ** np.arange(20)
     stops = [rule.update(loss, None, None) for loss in losses]
     assert stops.index(True) == 4
-
-
-@pytest.mark.parametrize(
-    "n_samples, expected", [(10, 10), (40, 32), (1200, 37), (5000, 128), (10**6, 128)]
-)
-def test_auto_batch_size_gives_small_data_enough_steps(n_samples, expected):
-    assert resolve_batch_size("auto", n_samples) == expected
 
 
 def test_fine_tuning_auto_is_supervised_inside_a_classifier_pipeline(digits_split):

@@ -14,6 +14,7 @@ from sklearn.semi_supervised import SelfTrainingClassifier
 
 import skdae._sdae
 from skdae import DenoisingAutoencoder
+from skdae._modules import SupervisedStack
 from skdae._sdae import unlabeled_rows
 
 from .conftest import small_sdae
@@ -35,9 +36,10 @@ def fine_tuning_calls(monkeypatch):
     calls = []
     run_training = skdae._sdae.run_training
 
-    def spy(*args, **kwargs):
-        calls.append({"rows": kwargs.get("rows"), "targets": kwargs.get("targets")})
-        return run_training(*args, **kwargs)
+    def spy(module, data, *args, **kwargs):
+        targets = None if data.targets is None else data.targets.cpu().numpy()
+        calls.append({"rows": data.rows, "targets": targets})
+        return run_training(module, data, *args, **kwargs)
 
     monkeypatch.setattr(skdae._sdae, "run_training", spy)
     return calls
@@ -59,20 +61,17 @@ def test_early_stopping_holds_out_labeled_rows_only(digits, monkeypatch):
     X_train, _, y_train, _ = digits
     y, hidden = _hide_labels(y_train, 0.8)
     scored = []
-    accuracy_scorer = skdae._sdae._accuracy_scorer
+    validation_score = SupervisedStack.validation_score
 
-    def spy(labels):
-        scorer = accuracy_scorer(labels)
+    def spy(model, data, rows):
+        scored.append(rows)
+        return validation_score(model, data, rows)
 
-        def recording(model, X, rows, device):
-            scored.append(rows)
-            return scorer(model, X, rows, device)
-
-        return recording
-
-    monkeypatch.setattr(skdae._sdae, "_accuracy_scorer", spy)
+    monkeypatch.setattr(SupervisedStack, "validation_score", spy)
     small_sdae(early_stopping=True).fit(X_train, y)
-    (rows,) = scored
+    # Scored after each epoch, always on the same held-out labeled rows.
+    rows = scored[0]
+    assert all(np.array_equal(epoch_rows, rows) for epoch_rows in scored)
     assert len(rows) and not hidden[rows].any()
 
 

@@ -210,11 +210,16 @@ def test_a_stack_as_the_autoencoder(table, quiet_convergence):
 
 def test_the_imputer_settings_reach_the_autoencoder(table, quiet_convergence):
     _, X = table
-    imputer = quick_imputer(random_state=3, device="cpu", verbose=0).fit(X)
-    assert imputer.autoencoder_.random_state == 3
-    assert imputer.autoencoder_.device == "cpu"
-    # The template is cloned, never fitted itself.
-    assert not hasattr(imputer.autoencoder, "components_")
+    # The template's own settings differ from the imputer's, and its device
+    # is absent here: had it been kept, fit would fail.
+    template = small_dae(random_state=99, device="cuda:7", verbose=2, max_iter=2)
+    imputer = quick_imputer(
+        autoencoder=template, random_state=3, device="cpu", verbose=0
+    ).fit(X)
+    fitted = imputer.autoencoder_
+    assert (fitted.random_state, fitted.device, fitted.verbose) == (3, "cpu", 0)
+    # The template is cloned, never fitted itself, and keeps its settings.
+    assert not hasattr(template, "components_") and template.device == "cuda:7"
 
 
 def test_reproducible_under_random_state(table, quiet_convergence):

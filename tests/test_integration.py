@@ -159,7 +159,9 @@ def test_sparse_partial_fit_under_dask_ml_incremental(dask_client):
     incremental = Incremental(small_dae()).fit(blocks)
     estimator = incremental.estimator_
     assert estimator.n_iter_ == 3
-    assert estimator._optimizer_layout == "lazy"
+    # The lazy Adam's state: one group of its three settings.
+    groups = estimator._optimizer_state["param_groups"]
+    assert [set(group) - {"params"} for group in groups] == [{"lr", "betas", "eps"}]
     np.testing.assert_allclose(
         estimator.transform(X), estimator.transform(X.toarray()), rtol=1e-5, atol=1e-6
     )

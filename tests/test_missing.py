@@ -7,6 +7,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
+from skdae._missing import feature_extremes
 from skdae._modules import reconstruction_loss
 
 from .conftest import small_dae, small_sdae
@@ -201,3 +202,14 @@ def test_a_model_without_feature_means_asks_for_a_refit(small_data):
     X[0, 0] = np.nan
     with pytest.raises(ValueError, match="has no feature_means_ to fill them"):
         dae.transform(X)
+
+
+def test_feature_extremes_agree_for_every_kind_of_input():
+    X = np.random.RandomState(0).normal(size=(30, 4)).astype(np.float32)
+    X[X < 0.5] = 0
+    expected = X.min(axis=0), X.max(axis=0)
+    for data in (X, sp.csr_matrix(X), torch.from_numpy(X)):
+        low, high = feature_extremes(data)
+        assert low.dtype == high.dtype == np.float32
+        np.testing.assert_array_equal(low, expected[0])
+        np.testing.assert_array_equal(high, expected[1])

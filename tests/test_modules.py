@@ -57,11 +57,18 @@ def test_tied_layer_uses_one_matrix_in_both_directions():
     assert torch.allclose(layer.decode_logits(h), expected)
     x = torch.rand(5, 6)
     layer(x).sum().backward()
-    # Both the encoder and the decoder path contribute to the one gradient.
-    encoder_only = torch.autograd.grad(
+    # Both the encoder and the decoder path contribute to the one gradient:
+    # it is the sum of the two, each computed with the other path frozen.
+    decoder_only = torch.autograd.grad(
         layer.decode_logits(layer.encode(x).detach()).sum(), layer.weight
     )[0]
+    frozen_decoder = layer.weight.detach()
+    encoder_only = torch.autograd.grad(
+        (layer.encode(x) @ frozen_decoder + layer.visible_bias).sum(), layer.weight
+    )[0]
+    assert not torch.allclose(layer.weight.grad, decoder_only)
     assert not torch.allclose(layer.weight.grad, encoder_only)
+    torch.testing.assert_close(layer.weight.grad, decoder_only + encoder_only)
 
 
 def test_untied_layer_has_its_own_decoder():

@@ -20,10 +20,13 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
-from skdae._training import (
+import skdae
+from skdae._training import TrainingSet
+from skdae.exceptions import (
+    CorruptedStateError,
+    NonNumericInputError,
     TrainingDivergedError,
     TrainingInterruptedWarning,
-    TrainingSet,
 )
 
 from .conftest import small_dae, small_sdae
@@ -851,3 +854,23 @@ def test_warm_start_continues_from_the_previous_weights():
     # Without warm_start the same seed starts over and ends where it did.
     cold = _dae(**params).fit(X)
     assert cold.fit(X).loss_curve_ == first_curve
+
+
+def test_the_public_errors_keep_their_old_addresses():
+    # Code written against the private modules that raised them still works.
+    from skdae._persistence import CorruptedStateError as old_corrupted
+    from skdae._training import TrainingDivergedError as old_diverged
+    from skdae._training import TrainingInterruptedWarning as old_interrupted
+    from skdae._validation import NonNumericInputError as old_non_numeric
+
+    assert old_diverged is TrainingDivergedError
+    assert old_interrupted is TrainingInterruptedWarning
+    assert old_corrupted is CorruptedStateError
+    assert old_non_numeric is NonNumericInputError
+    assert issubclass(TrainingDivergedError, ValueError)
+    assert skdae.exceptions.__all__ == sorted(skdae.exceptions.__all__)
+
+
+def test_non_numeric_input_raises_the_public_error():
+    with pytest.raises(NonNumericInputError, match="not numbers|numeric"):
+        small_dae().fit(np.array([["a", "b"], ["c", "d"]], dtype=object))

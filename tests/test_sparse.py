@@ -10,14 +10,15 @@ import torch
 from skdae import DenoisingAutoencoder
 from skdae._corruption import Corruption
 from skdae._datasets import make_word_counts
-from skdae._device import sparse_rows
 from skdae._modules import AutoencoderLayer, init_layer_params, reconstruction_loss
 from skdae._sparse import (
+    LazyAdam,
     SparseAutoencoderLayer,
     reconstructed_columns,
     resolve_sampling,
-    sampled_objective,
+    sparse_rows,
 )
+from skdae._training import TrainingOptions
 
 from .conftest import small_dae, small_sdae
 
@@ -47,13 +48,15 @@ def test_masking_acts_on_stored_entries_only():
     X = word_counts(n_rows=2000, n_entries=40_000)
     batch = sparse_rows(X, np.arange(X.shape[0]), CPU)
     generator = torch.Generator().manual_seed(0)
-    corrupted = Corruption("masking", 0.3)(batch, generator)
-    # The same entries, so every zero stays a zero; a share of them masked.
-    assert torch.equal(corrupted.columns, batch.columns)
-    masked = (corrupted.values == 0).float().mean().item()
+    values = Corruption("masking", 0.3).of_entries(
+        batch.values, batch.columns, generator
+    )
+    # One value per stored entry, so every zero stays a zero; a share masked.
+    assert values.shape == batch.values.shape
+    masked = (values == 0).float().mean().item()
     n = batch.values.numel()
     assert abs(masked - 0.3) < 4 * np.sqrt(0.3 * 0.7 / n)
-    assert set(torch.unique(corrupted.values).tolist()) <= {0.0, 1.0}
+    assert set(torch.unique(values).tolist()) <= {0.0, 1.0}
 
 
 def test_salt_and_pepper_sets_stored_entries_to_their_extremes():
@@ -61,10 +64,19 @@ def test_salt_and_pepper_sets_stored_entries_to_their_extremes():
     X.data = np.linspace(0.1, 2.0, X.nnz).astype(np.float32)
     batch = sparse_rows(X, np.arange(X.shape[0]), CPU)
     low, high = torch.zeros(X.shape[1]), torch.full((X.shape[1],), 5.0)
-    corrupted = Corruption("salt_and_pepper", 1.0, low, high)(
-        batch, torch.Generator().manual_seed(0)
+    values = Corruption("salt_and_pepper", 1.0, low, high).of_entries(
+        batch.values, batch.columns, torch.Generator().manual_seed(0)
     )
-    assert set(torch.unique(corrupted.values).tolist()) == {0.0, 5.0}
+    assert set(torch.unique(values).tolist()) == {0.0, 5.0}
+
+
+@pytest.mark.parametrize("corruption", ["gaussian", "swap", "unknown"])
+def test_stored_entries_refuse_corruptions_that_fill_zeros_in(corruption):
+    batch = sparse_rows(word_counts(), np.arange(10), CPU)
+    with pytest.raises(ValueError, match=f"corruption='{corruption}'"):
+        Corruption(corruption, 0.1).of_entries(
+            batch.values, batch.columns, torch.Generator()
+        )
 
 
 @pytest.mark.parametrize("corruption", ["gaussian", "swap"])
@@ -104,9 +116,11 @@ def test_the_sampled_gradient_averages_to_the_exact_one(loss, tied):
     exact_parameters += [] if tied else [exact.decoder_weight]
     exact_gradient = _flat(torch.autograd.grad(exact_loss, exact_parameters))
 
-    sparse = SparseAutoencoderLayer(params, "sigmoid", loss, CPU, False)
-    objective = sampled_objective(8)(
-        sparse, Corruption(None, 0.0), torch.Generator().manual_seed(0)
+    # SGD: dense gradients, which autograd.grad returns as they are.
+    dense_gradients = TrainingOptions(solver="sgd")
+    sparse = SparseAutoencoderLayer(params, "sigmoid", loss, CPU, 8, dense_gradients)
+    objective = sparse.objective(
+        Corruption(None, 0.0), torch.Generator().manual_seed(0)
     )
     sparse_parameters = [sparse.weight_t, sparse.visible_bias]
     sparse_parameters += [] if tied else [sparse.decoder_t]
@@ -190,8 +204,6 @@ def test_zero_weights_remove_rows_in_the_sampled_path(quiet):
 
 
 def test_lazy_adam_matches_torch_sparse_adam():
-    from skdae._sparse import LazyAdam
-
     generator = torch.Generator().manual_seed(0)
     start = torch.randn(50, 4, generator=generator)
     ours = torch.nn.Parameter(start.clone())
@@ -207,8 +219,6 @@ def test_lazy_adam_matches_torch_sparse_adam():
 
 
 def test_lazy_adam_takes_adams_step_for_dense_gradients():
-    from skdae._sparse import LazyAdam
-
     generator = torch.Generator().manual_seed(0)
     start = torch.randn(7, generator=generator)
     ours = torch.nn.Parameter(start.clone())
@@ -223,8 +233,6 @@ def test_lazy_adam_takes_adams_step_for_dense_gradients():
 
 
 def test_lazy_adam_state_round_trips_through_its_state_dict():
-    from skdae._sparse import LazyAdam
-
     parameter = torch.nn.Parameter(torch.zeros(3, 2))
     optimizer = LazyAdam([parameter], lr=0.01)
     parameter.grad = torch.sparse_coo_tensor([[0, 2]], torch.ones(2, 2), (3, 2))
@@ -242,25 +250,40 @@ def test_a_sparse_fit_builds_no_torch_optimizer(quiet):
     # torch's optimizers import torch._dynamo when the first one is built,
     # seconds that a first sparse fit in a process would pay.
     dae = sampled_dae().fit(word_counts())
-    assert dae._optimizer_layout == "lazy"
-    state = dae._optimizer_state
-    assert [set(group) - {"params"} for group in state["param_groups"]] == [
-        {"lr", "betas", "eps"}
-    ]
+    assert _solver_settings(dae) == [LAZY_ADAM_SETTINGS]
 
 
-def test_lazy_adam_leaves_untouched_columns_alone(quiet):
-    # A column that no row holds and no draw picks keeps its initial weight.
-    X = word_counts(n_columns=3000)
-    X = X[:, :2999]
-    X = sp.hstack([X, sp.csr_matrix((X.shape[0], 1))]).tocsr()
-    params = {"reconstruction_sampling": 1, "max_iter": 1, "loss": "cross_entropy"}
-    start = sampled_dae(**params)
-    start._prepare(X.astype(np.float32), keep=False)
-    dae = sampled_dae(**params).fit(X)
-    touched = np.abs(dae.components_ - start.components_).sum(axis=0) > 0
-    assert touched.sum() < X.shape[1]
-    assert not touched[np.diff(X.tocsc().indptr) == 0].all()
+# What a LazyAdam's state keeps of each parameter group; a torch optimizer
+# keeps more (weight_decay, amsgrad, fused...).
+LAZY_ADAM_SETTINGS = {"lr", "betas", "eps"}
+
+
+def _solver_settings(layer):
+    groups = layer._optimizer_state["param_groups"]
+    return [set(group) - {"params"} for group in groups]
+
+
+def test_lazy_adam_moves_only_the_rows_a_gradient_holds():
+    # Row 0 has a gradient in the first step only. Adam would move it in the
+    # second step too, by the momentum of the first; the lazy solver leaves
+    # it where the first step put it.
+    start = torch.randn(3, 2, generator=torch.Generator().manual_seed(0))
+    lazy, dense = (torch.nn.Parameter(start.clone()) for _ in range(2))
+    solvers = LazyAdam([lazy], lr=0.1), torch.optim.Adam([dense], lr=0.1)
+    after_first = {}
+    for rows in ([0, 1], [1]):
+        values = torch.ones(len(rows), 2)
+        for weights, solver in zip((lazy, dense), solvers, strict=True):
+            gradient = torch.sparse_coo_tensor([rows], values, (3, 2))
+            weights.grad = gradient if solver is solvers[0] else gradient.to_dense()
+            solver.step()
+            after_first.setdefault(id(weights), weights.detach().clone())
+    torch.testing.assert_close(lazy[0], after_first[id(lazy)][0], rtol=0, atol=0)
+    assert not torch.equal(dense[0], after_first[id(dense)][0])
+    # Row 2 never had a gradient: neither solver moved it.
+    torch.testing.assert_close(lazy[2], start[2], rtol=0, atol=0)
+    # Row 1, touched twice, moved the same under both.
+    torch.testing.assert_close(lazy[1], dense[1])
 
 
 def test_partial_fit_and_a_sparse_stack(quiet):
@@ -270,12 +293,16 @@ def test_partial_fit_and_a_sparse_stack(quiet):
     assert dae.n_iter_ == 2
     stack = small_sdae(reconstruction_sampling=256).fit(X)
     assert stack.transform(X).shape == (X.shape[0], 4)
-    assert stack.layers_[0]._optimizer_layout == "lazy"
+    assert _solver_settings(stack.layers_[0]) == [LAZY_ADAM_SETTINGS]
 
 
 def test_weight_decay_takes_the_dense_update(quiet):
     dae = sampled_dae(alpha=1e-3).fit(word_counts())
-    assert dae._optimizer_layout == "transposed"
+    # torch's Adam, with weight decay on the weights' group only.
+    settings = _solver_settings(dae)
+    assert len(settings) == 2 and settings[0] > LAZY_ADAM_SETTINGS
+    decays = [group["weight_decay"] for group in dae._optimizer_state["param_groups"]]
+    assert decays == [1e-3, 0.0]
 
 
 def test_explicit_sampling_with_missing_values_is_refused():

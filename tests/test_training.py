@@ -2,14 +2,16 @@ import numpy as np
 import pytest
 import torch
 
+from skdae import DenoisingAutoencoder
 from skdae._corruption import Corruption
 from skdae._modules import AutoencoderLayer, init_layer_params
+from skdae._solvers import make_optimizer
 from skdae._training import (
     TrainingDivergedError,
     TrainingInterruptedWarning,
+    TrainingOptions,
     TrainingSet,
-    denoising_objective,
-    make_optimizer,
+    resolve_batch_size,
     train,
 )
 
@@ -24,20 +26,24 @@ def _layer(n_features=5, n_components=3):
     return AutoencoderLayer(params, "sigmoid", "mse", CPU)
 
 
-def _run(layer, data, objective=None, **kwargs):
+def _run(
+    layer, data, objective=None, validation_score=None, description="", **settings
+):
     generator = torch.Generator().manual_seed(0)
-    objective = objective or denoising_objective(
-        layer, Corruption("masking", 0.2), generator
+    objective = objective or layer.objective(Corruption("masking", 0.2), generator)
+    options = TrainingOptions(
+        **{"max_iter": 5, "batch_size": 4, "n_iter_no_change": None, **settings}
     )
-    options = dict(
-        optimizer=make_optimizer(layer, "adam", 1e-2, 0.0),
-        max_iter=5,
-        batch_size=4,
-        shuffle=True,
+    return train(
+        layer,
+        objective,
+        data,
+        make_optimizer(layer, "adam", 1e-2, 0.0),
+        options,
         generator=generator,
+        validation_score=validation_score,
+        description=description,
     )
-    options.update(kwargs)
-    return train(layer, objective, data, **options)
 
 
 def test_batches_cover_each_training_row_once():
@@ -134,3 +140,51 @@ def test_verbose_one_shows_a_progress_bar(capsys):
     X = np.ones((8, 5), dtype=np.float32)
     _run(_layer(), TrainingSet(X, CPU), max_iter=3, verbose=1)
     assert "3/3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "batch_size, n_samples, largest, expected",
+    [
+        ("auto", 10, 128, 10),
+        ("auto", 40, 128, 32),
+        # Small data sets get n_samples / 32 rows, hence enough steps.
+        ("auto", 1200, 128, 37),
+        ("auto", 5000, 128, 128),
+        ("auto", 10**6, 128, 128),
+        # The sparse path's modules allow larger ones.
+        ("auto", 10**6, 512, 512),
+        (500, 200, 128, 200),
+        (32, 200, 128, 32),
+    ],
+)
+def test_batch_size_never_exceeds_the_rows(batch_size, n_samples, largest, expected):
+    assert resolve_batch_size(batch_size, n_samples, largest) == expected
+
+
+def test_options_are_the_estimators_training_parameters():
+    dae = DenoisingAutoencoder(
+        solver="sgd", learning_rate_init=0.1, batch_size=16, tol=0.5, verbose=2
+    )
+    options = TrainingOptions.of(dae, max_iter=7)
+    assert (options.solver, options.learning_rate_init) == ("sgd", 0.1)
+    assert (options.batch_size, options.tol, options.verbose) == (16, 0.5, 2)
+    assert options.max_iter == 7 and options.n_iter_no_change == 10
+    one_epoch = TrainingOptions.of(dae.set_params(early_stopping=True)).one_epoch()
+    assert one_epoch.max_iter == 1 and one_epoch.n_iter_no_change is None
+    assert not one_epoch.early_stopping and one_epoch.solver == "sgd"
+
+
+def test_a_held_out_part_shares_x_and_reweights_its_rows():
+    X = np.arange(40, dtype=np.float32).reshape(20, 2)
+    weight = np.arange(1.0, 21.0)
+    data = TrainingSet(X, CPU, rows=np.arange(10), sample_weight=weight)
+    training, validation = data.hold_out(0.2, np.random.RandomState(0))
+    assert len(training) == 8 and len(validation) == 2
+    # Both parts come from the rows given, and cover them once.
+    assert sorted([*training.rows, *validation]) == list(range(10))
+    assert training.X is data.X and len(data) == 10
+    weights = torch.cat(
+        [w for _, _, w in training.batches(8, torch.Generator(), False)]
+    )
+    expected = weight[training.rows] / weight[training.rows].mean()
+    np.testing.assert_allclose(weights.numpy(), expected, rtol=1e-6)
