@@ -39,8 +39,6 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from skdae._datasets import make_word_counts
-
 from ._fresh_processes import (
     add_options,
     alternate,
@@ -48,6 +46,7 @@ from ._fresh_processes import (
     training_digits,
     write_results,
 )
+from .data import make_word_counts
 
 MEASURES = [
     "sparse first fit",

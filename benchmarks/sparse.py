@@ -29,7 +29,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdae import DenoisingAutoencoder, StackedDenoisingAutoencoder
-from skdae._datasets import make_word_counts
 from skdae._sparse import AUTO_SAMPLED_COLUMNS
 
 from ._common import (
@@ -40,7 +39,7 @@ from ._common import (
     verdict,
     write_json,
 )
-from .data import load_sms_spam
+from .data import load_sms_spam, make_word_counts
 
 N_ROWS, N_ENTRIES = 50_000, 1_000_000
 WIDTHS = (20_000, 100_000)

@@ -6,6 +6,7 @@ Nothing here downloads anything: links to scikit-learn's documentation are
 made from its URL scheme (see ``_link_to_scikit_learn``), not intersphinx.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -70,6 +71,15 @@ sphinx_gallery_conf = {
 # PyTorch and for the BLAS and OpenMP pools of NumPy and scikit-learn.
 threadpoolctl.threadpool_limits(limits=1)
 torch.set_num_threads(1)
+
+# The gallery runs each example from the example's own folder, where the
+# Adult example's default, ../shared/data/adult, is not the project's data
+# beside the repository (and sphinx-gallery gives examples no __file__): point
+# it there, unless the variable already names a folder.
+os.environ.setdefault(
+    "SKDAE_ADULT_DIR",
+    str(Path(__file__).resolve().parents[2] / "shared" / "data" / "adult"),
+)
 
 # -- HTML ---------------------------------------------------------------------
 

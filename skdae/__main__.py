@@ -8,8 +8,10 @@ scikit-learn (no download); ``--data mnist`` reads MNIST IDX files.
 """
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -21,11 +23,35 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdae import DenoisingAutoencoder, StackedDenoisingAutoencoder
-from skdae._datasets import default_mnist_dir, load_mnist
+from skdae._datasets import load_mnist
+
+# Where --data mnist looks without --mnist-dir: the folder in this variable,
+# else ../shared/data/mnist from the current directory (the project's data,
+# beside the repository, when run from its root). Resolved here, in the demo,
+# so that the reader itself assumes no layout.
+MNIST_ENV_VAR = "SKDAE_MNIST_DIR"
+_SHARED_MNIST = Path("..") / "shared" / "data" / "mnist"
+
+
+def _mnist_dir(given=None):
+    """``given``, else ``$SKDAE_MNIST_DIR``, else ``../shared/data/mnist``."""
+    if given is not None:
+        return Path(given)
+    return Path(os.environ.get(MNIST_ENV_VAR, _SHARED_MNIST))
 
 
 def load_data(name, mnist_dir=None, random_state=0):
     """Half of the digits for training, half for testing, scaled to [0, 1].
+
+    Parameters
+    ----------
+    name : {"digits", "mnist"}
+        The bundled 8x8 digits, or MNIST IDX files.
+    mnist_dir : str or Path, default=None
+        The folder of the MNIST files; default ``$SKDAE_MNIST_DIR``, else
+        ``../shared/data/mnist`` from the current directory.
+    random_state : int, default=0
+        Seed of the split.
 
     Returns
     -------
@@ -34,7 +60,13 @@ def load_data(name, mnist_dir=None, random_state=0):
         The shape of one image, for plotting.
     """
     if name == "mnist":
-        X, y = load_mnist(mnist_dir)
+        try:
+            X, y = load_mnist(_mnist_dir(mnist_dir))
+        except FileNotFoundError as error:
+            raise FileNotFoundError(
+                f"{error} Pass the folder holding the IDX files with "
+                f"--mnist-dir, or set {MNIST_ENV_VAR}."
+            ) from error
         image_shape = (28, 28)
     else:
         X, y = load_digits(return_X_y=True)
@@ -150,8 +182,8 @@ def _parser():
         "--mnist-dir",
         default=None,
         help="folder with t10k-images-idx3-ubyte(.gz) and "
-        "t10k-labels-idx1-ubyte(.gz); default: "
-        f"{default_mnist_dir()}",
+        f"t10k-labels-idx1-ubyte(.gz); default: ${MNIST_ENV_VAR}, else "
+        f"{_SHARED_MNIST} from the current directory",
     )
     parser.add_argument(
         "--device",

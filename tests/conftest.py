@@ -1,3 +1,4 @@
+import gzip
 import warnings
 
 import numpy as np
@@ -52,3 +53,11 @@ def small_sdae(**params):
         "device": "cpu",
     }
     return StackedDenoisingAutoencoder(**{**options, **params})
+
+
+def write_idx(path, array, type_code=0x08):
+    """Write ``array`` as a gzipped IDX file, the format of the MNIST files."""
+    header = bytes([0, 0, type_code, array.ndim])
+    header += b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    with gzip.open(path, "wb") as stream:
+        stream.write(header + array.astype(np.uint8).tobytes())

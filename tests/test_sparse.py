@@ -7,9 +7,9 @@ import pytest
 import scipy.sparse as sp
 import torch
 
+from benchmarks.data import make_word_counts
 from skdae import DenoisingAutoencoder
 from skdae._corruption import Corruption
-from skdae._datasets import make_word_counts
 from skdae._modules import AutoencoderLayer, init_layer_params, reconstruction_loss
 from skdae._sparse import (
     LazyAdam,
