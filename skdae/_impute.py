@@ -281,6 +281,14 @@ class DenoisingAutoencoderImputer(TransformerMixin, BaseEstimator):
         indicator_names = self.indicator_.get_feature_names_out(input_features)
         return np.concatenate([names, indicator_names])
 
+    def __setstate__(self, state):
+        # Imputers saved before observed_features_ was public kept it as
+        # _kept_features: they load with the public name.
+        if "_kept_features" in state and "observed_features_" not in state:
+            state = {**state, "observed_features_": state["_kept_features"]}
+            del state["_kept_features"]
+        super().__setstate__(state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = is_nan_placeholder(self.missing_values)

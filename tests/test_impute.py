@@ -235,3 +235,14 @@ def test_the_default_autoencoder_standardizes_wide_ranging_columns(table):
     imputer = DenoisingAutoencoderImputer(random_state=0, device="cpu").fit(X)
     np.testing.assert_allclose(imputer.mean_, np.nanmean(X, axis=0))
     np.testing.assert_allclose(imputer.scale_, np.nanstd(X, axis=0))
+
+
+def test_an_imputer_saved_with_the_private_name_loads(table, quiet_convergence):
+    _, X = table
+    imputer = quick_imputer().fit(X)
+    state = dict(imputer.__getstate__())
+    state["_kept_features"] = state.pop("observed_features_")
+    old = DenoisingAutoencoderImputer.__new__(DenoisingAutoencoderImputer)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.observed_features_, imputer.observed_features_)
+    np.testing.assert_array_equal(old.transform(X), imputer.transform(X))
