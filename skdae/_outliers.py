@@ -14,7 +14,6 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._dae import DenoisingAutoencoder
-from ._device import row_blocks
 from ._training import draw_seed, resolve_batch_size
 from ._validation import validate_data
 
@@ -413,7 +412,10 @@ def _feature_errors(member, Z):
     """Half the squared reconstruction error of each entry of Z (scaled), 0
     where an entry is missing: shape (n_samples, n_features)."""
     errors = np.empty(Z.shape, dtype=np.float64)
-    for rows in row_blocks(Z, _BLOCK_ELEMENTS):
+    # Blocks of a bounded dense size, whether Z is dense or sparse.
+    step = max(1, _BLOCK_ELEMENTS // max(Z.shape[1], 1))
+    for start in range(0, Z.shape[0], step):
+        rows = slice(start, start + step)
         block = Z[rows]
         block = block.toarray() if sp.issparse(block) else np.asarray(block)
         reconstruction = member.inverse_transform(member.transform(block))

@@ -28,6 +28,12 @@ as they went in. It reads the imputer's public fitted attributes only
 (``mean_``, ``scale_``, ``data_min_``, ``data_max_``,
 ``observed_features_``, ``indicator_`` and ``autoencoder_``).
 
+:class:`~skdae.DenoisingAutoencoderOutlierDetector` converts as skl2onnx
+converts IsolationForest: a ``label`` output (+1, -1) and a ``scores``
+output (``decision_function``), each of shape (n_samples, 1), from the
+scaler's centre and scale, the members' weights, ``error_means_``,
+``error_scales_`` and ``offset_``; ``scaling="quantile"`` is refused.
+
 This module needs the ``onnx`` extra (``pip install "skdae[onnx]"``);
 ``import skdae`` alone never imports it.
 """
