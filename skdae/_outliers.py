@@ -260,6 +260,7 @@ class DenoisingAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Returns
         -------
         decision : ndarray of shape (n_samples,)
+            Minus the anomaly score, less ``offset_``.
         """
         return self.score_samples(X) - self.offset_
 
@@ -273,6 +274,7 @@ class DenoisingAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Returns
         -------
         is_inlier : ndarray of shape (n_samples,) of int
+            +1 for an inlier, -1 for an outlier.
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
@@ -296,6 +298,7 @@ class DenoisingAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Returns
         -------
         shares : ndarray of shape (n_samples, n_features)
+            Each feature's non-negative share of each sample's anomaly score.
         """
         Z = self._scaled(X)
         return sum(
