@@ -25,6 +25,7 @@ COMMANDS = (
     "tabular",
     "sparse",
     "fewlabels",
+    "outliers",
 )
 
 
@@ -32,7 +33,7 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Side-by-side speed, memory, quality, ONNX, imputation and "
-        "tabular runs of skdae.",
+        "tabular runs of skdae, and outlier detection on ADBench.",
     )
     parser.add_argument("command", choices=(*COMMANDS, "all"))
     parser.add_argument(

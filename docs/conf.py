@@ -73,13 +73,17 @@ threadpoolctl.threadpool_limits(limits=1)
 torch.set_num_threads(1)
 
 # The gallery runs each example from the example's own folder, where the
-# Adult example's default, ../shared/data/adult, is not the project's data
-# beside the repository (and sphinx-gallery gives examples no __file__): point
-# it there, unless the variable already names a folder.
-os.environ.setdefault(
-    "SKDAE_ADULT_DIR",
-    str(Path(__file__).resolve().parents[2] / "shared" / "data" / "adult"),
-)
+# defaults of the Adult and ADBench examples (../shared/data/...) are not the
+# project's data beside the repository, and sphinx-gallery gives examples no
+# __file__: point them there, unless the variables already name folders.
+for _variable, _folder in (
+    ("SKDAE_ADULT_DIR", "adult"),
+    ("SKDAE_ADBENCH_DIR", "adbench"),
+):
+    os.environ.setdefault(
+        _variable,
+        str(Path(__file__).resolve().parents[2] / "shared" / "data" / _folder),
+    )
 
 # -- HTML ---------------------------------------------------------------------
 

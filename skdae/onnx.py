@@ -28,6 +28,12 @@ as they went in. It reads the imputer's public fitted attributes only
 (``mean_``, ``scale_``, ``data_min_``, ``data_max_``,
 ``observed_features_``, ``indicator_`` and ``autoencoder_``).
 
+:class:`~skdae.DenoisingAutoencoderOutlierDetector` converts as skl2onnx
+converts IsolationForest: a ``label`` output (+1, -1) and a ``scores``
+output (``decision_function``), each of shape (n_samples, 1), from the
+scaler's centre and scale, the members' weights, ``error_means_``,
+``error_scales_`` and ``offset_``; ``scaling="quantile"`` is refused.
+
 This module needs the ``onnx`` extra (``pip install "skdae[onnx]"``);
 ``import skdae`` alone never imports it.
 """
@@ -37,6 +43,7 @@ import scipy.sparse
 from sklearn.utils.validation import check_is_fitted
 
 try:
+    from onnx import TensorProto
     from skl2onnx import to_onnx as _skl2onnx_to_onnx
     from skl2onnx import update_registered_converter
     from skl2onnx.common.data_types import (
@@ -56,6 +63,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 from . import (
     DenoisingAutoencoder,
     DenoisingAutoencoderImputer,
+    DenoisingAutoencoderOutlierDetector,
     StackedDenoisingAutoencoder,
 )
 from ._impute import is_nan_placeholder, output_features, standardized_range
@@ -389,6 +397,116 @@ def _int64_tensor(values):
     return numpy_helper.from_array(np.asarray(values, dtype=np.int64))
 
 
+# -- DenoisingAutoencoderOutlierDetector --------------------------------------
+
+
+def _calculate_detector_output_shapes(operator):
+    """skl2onnx shape calculator of the detector: a label and a score per row,
+    ``[N, 1]`` each, as skl2onnx gives IsolationForest's."""
+    check_input_and_output_numbers(
+        operator, input_count_range=[1, None], output_count_range=2
+    )
+    detector = operator.raw_operator
+    name = type(detector).__name__
+    check_is_fitted(detector)
+    if detector.scaling == "quantile":
+        raise ValueError(
+            f"{name} with scaling='quantile' cannot be exported to ONNX: its "
+            "QuantileTransformer has no converter here. Use 'standard' or "
+            "'robust'."
+        )
+    for variable in operator.inputs:
+        _check_input_type(name, variable.type)
+    n_features = _input_width(operator.inputs)
+    if n_features is not None and n_features != detector.n_features_in_:
+        raise ValueError(
+            f"{name} was fitted on {detector.n_features_in_} features, but its "
+            f"ONNX input has {n_features}."
+        )
+    rows = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = Int64TensorType([rows, 1])
+    operator.outputs[1].type = _output_type(operator)([rows, 1])
+
+
+def _convert_detector(scope, operator, container):
+    """skl2onnx converter of the detector: ``predict`` and
+    ``decision_function``.
+
+    The features are scaled (``Sub``, ``Div``); each member fills the
+    missing entries, encodes and decodes, and sums half the squared errors
+    of the observed entries (``ReduceSum``); the sums are standardized by
+    ``error_means_`` and ``error_scales_`` and averaged; the decision is
+    minus that, less ``offset_``, and the label is -1 where it is negative.
+    """
+    detector = operator.raw_operator
+    scores = operator.outputs[1]
+    proto_dtype = guess_proto_type(scores.type)
+    dtype = np.float32 if type(scores.type) is FloatTensorType else np.float64
+    graph = _Graph(scope, container, proto_dtype, dtype)
+    X = _joined_input(scope, operator, container, proto_dtype)
+    center, scale = _scaling_constants(detector.scaler_, detector.n_features_in_)
+    centred = graph.node("Sub", [X, graph.constant(center)])
+    Z = graph.node("Div", [centred, graph.constant(scale)])
+    missing = graph.node("IsNaN", [Z])
+    total = None
+    for member, mean, spread in zip(
+        detector.estimators_,
+        detector.error_means_,
+        detector.error_scales_,
+        strict=True,
+    ):
+        errors = _member_errors(graph, Z, missing, member)
+        centred = graph.node("Sub", [errors, graph.constant([mean])])
+        standardized = graph.node("Div", [centred, graph.constant([spread])])
+        total = (
+            standardized if total is None else graph.node("Add", [total, standardized])
+        )
+    # decision = -total / n_estimators - offset_
+    factor = graph.constant([-1.0 / len(detector.estimators_)])
+    decision = graph.node(
+        "Sub",
+        [graph.node("Mul", [total, factor]), graph.constant([detector.offset_])],
+        output=scores.full_name,
+    )
+    outlier = graph.node("Less", [decision, graph.constant([0.0])])
+    flag = graph.node("Cast", [outlier], to=TensorProto.INT64)
+    graph.node(
+        "Sub",
+        [
+            _int64_constant(graph, 1),
+            graph.node("Mul", [flag, _int64_constant(graph, 2)]),
+        ],
+        output=operator.outputs[0].full_name,
+    )
+
+
+def _scaling_constants(scaler, n_features):
+    """The centre and scale of a fitted StandardScaler or RobustScaler (0 and
+    1 where it neither centres nor scales)."""
+    center = getattr(scaler, "mean_", getattr(scaler, "center_", None))
+    scale = getattr(scaler, "scale_", None)
+    return (
+        np.zeros(n_features) if center is None else center,
+        np.ones(n_features) if scale is None else scale,
+    )
+
+
+def _member_errors(graph, Z, missing, member):
+    """Half the summed squared errors of a member's reconstruction of Z over
+    its observed entries, ``[N, 1]``."""
+    codes = _encoded(graph, _filled(graph, Z, member), member)
+    difference = graph.node("Sub", [_decoded(graph, codes, member), Z])
+    squares = graph.node("Mul", [difference, difference])
+    observed = graph.node("Where", [missing, graph.constant([0.0]), squares])
+    axes = graph.node("Constant", [], value=_int64_tensor([1]))
+    summed = graph.node("ReduceSum", [observed, axes], keepdims=1)
+    return graph.node("Mul", [summed, graph.constant([0.5])])
+
+
+def _int64_constant(graph, value):
+    return graph.node("Constant", [], value=_int64_tensor([value]))
+
+
 def register_converters():
     """Register skdae's estimators with skl2onnx.
 
@@ -407,6 +525,12 @@ def register_converters():
         "SkdaeDenoisingAutoencoderImputer",
         _calculate_imputer_output_shapes,
         _convert_imputer,
+    )
+    update_registered_converter(
+        DenoisingAutoencoderOutlierDetector,
+        "SkdaeDenoisingAutoencoderOutlierDetector",
+        _calculate_detector_output_shapes,
+        _convert_detector,
     )
 
 

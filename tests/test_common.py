@@ -7,6 +7,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skdae import (
     DenoisingAutoencoder,
     DenoisingAutoencoderImputer,
+    DenoisingAutoencoderOutlierDetector,
     StackedDenoisingAutoencoder,
 )
 
@@ -33,7 +34,9 @@ def expected_failed_checks(estimator):
             "check_dont_overwrite_parameters": PIPELINE_REASON,
             "check_estimators_nan_inf": PIPELINE_NAN_REASON,
         }
-    if isinstance(estimator, DenoisingAutoencoderImputer):
+    if isinstance(
+        estimator, DenoisingAutoencoderImputer | DenoisingAutoencoderOutlierDetector
+    ):
         return {}
     return {
         "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
@@ -73,6 +76,19 @@ ESTIMATORS = [
     DenoisingAutoencoderImputer(),
     DenoisingAutoencoderImputer(add_indicator=True, missing_values=-1),
     DenoisingAutoencoderImputer(StackedDenoisingAutoencoder((8, 4))),
+    # The default step budget trains each member for up to 1,000 epochs on
+    # the checks' few rows: a smaller one keeps the checks quick.
+    DenoisingAutoencoderOutlierDetector(max_steps=50),
+    DenoisingAutoencoderOutlierDetector(
+        StackedDenoisingAutoencoder((8, 4)),
+        n_estimators=2,
+        max_steps=50,
+        scaling="quantile",
+        contamination=0.1,
+    ),
+    DenoisingAutoencoderOutlierDetector(
+        DenoisingAutoencoder(8, max_iter=20), scaling="robust", max_steps=None
+    ),
 ]
 
 

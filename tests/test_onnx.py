@@ -366,3 +366,72 @@ def test_imputer_in_a_pipeline_with_a_classifier(skdae_onnx, data):
     np.testing.assert_allclose(
         probabilities, pipeline.predict_proba(X_new), atol=1e-4, rtol=1e-3
     )
+
+
+# -- DenoisingAutoencoderOutlierDetector ----------------------------------------
+
+
+def _detector(**params):
+    from skdae import DenoisingAutoencoderOutlierDetector
+
+    options = {"n_estimators": 2, "max_steps": 60, "random_state": 0, "device": "cpu"}
+    return DenoisingAutoencoderOutlierDetector(**{**options, **params})
+
+
+def _outlier_rows(X_new):
+    """X_new with a third of its rows pushed far from the training digits, so
+    that both labels occur, and a few entries missing."""
+    X_new = X_new.astype(np.float64).copy()
+    X_new[::3] = X_new[::3] * 3 + 2
+    X_new[1::7, 5] = np.nan
+    return X_new
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"scaling": "robust", "contamination": 0.2},
+        {"autoencoder": "stack"},
+    ],
+    ids=["default", "robust", "stack"],
+)
+def test_detector_matches_predict_and_decision_function(
+    skdae_onnx, data, params, dtype
+):
+    from skdae import StackedDenoisingAutoencoder
+
+    X, _, X_new = data
+    if params.get("autoencoder") == "stack":
+        params = {"autoencoder": StackedDenoisingAutoencoder((16, 8))}
+    detector = _detector(**params).fit(X)
+    X_new = _outlier_rows(X_new).astype(dtype)
+    label, scores = run(skdae_onnx.to_onnx(detector, X_new, dtype=dtype), X_new)
+    assert label.shape == scores.shape == (len(X_new), 1)
+    expected = detector.decision_function(X_new)
+    np.testing.assert_allclose(scores[:, 0], expected, **TOLERANCES[dtype])
+    predicted = detector.predict(X_new)
+    assert set(predicted) == {-1, 1}
+    # A score within rounding of the threshold may fall either way.
+    clear = np.abs(expected) > 1e-4
+    np.testing.assert_array_equal(label[clear, 0], predicted[clear])
+
+
+def test_detector_in_a_pipeline(skdae_onnx, data):
+    X, _, X_new = data
+    pipeline = make_pipeline(StandardScaler(), _detector()).fit(X)
+    X_new = _outlier_rows(X_new).astype(np.float32)
+    label, scores = run(convert(pipeline, X_new), X_new)
+    np.testing.assert_allclose(
+        scores[:, 0], pipeline.decision_function(X_new), **FLOAT32
+    )
+    clear = np.abs(pipeline.decision_function(X_new)) > 1e-4
+    np.testing.assert_array_equal(label[clear, 0], pipeline.predict(X_new)[clear])
+
+
+def test_detector_with_quantile_scaling_is_refused(skdae_onnx, data):
+    X, _, X_new = data
+    detector = _detector(scaling="quantile").fit(X)
+    with pytest.raises(ValueError, match="scaling='quantile' cannot be exported"):
+        skdae_onnx.to_onnx(detector, X_new)
