@@ -203,18 +203,12 @@ class DenoisingAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         self : object
             Fitted detector.
         """
-        X = validate_data(
-            self,
-            X,
-            accept_sparse="csr",
-            dtype=np.float64,
-            ensure_all_finite="allow-nan",
-        )
+        X = self._validated(X, reset=True)
         self.scaler_ = _new_scaler(self.scaling, X).fit(X)
         Z = self.scaler_.transform(X)
         random_state = check_random_state(self.random_state)
         self.estimators_, self.estimators_samples_ = [], []
-        means, scales = [], []
+        errors = []
         for _ in range(self.n_estimators):
             rows = self._member_rows(Z.shape[0], random_state)
             member = self._new_member(Z.shape[1], len(rows), random_state)
@@ -222,17 +216,21 @@ class DenoisingAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
                 if self.max_steps is not None:
                     # A step budget stops training on purpose, not converged.
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                member.fit(_float32(Z[rows]))
-            errors = _feature_errors(member, Z[rows]).sum(axis=1)
+                member.fit(Z[rows].astype(np.float32))
             self.estimators_.append(member)
             self.estimators_samples_.append(rows)
-            means.append(errors.mean())
-            scales.append(errors.std())
-        self.error_means_ = np.asarray(means)
+            # Every training row's error, computed once: the member's own
+            # rows standardize it, all the rows set the threshold.
+            errors.append(_feature_errors(member, Z).sum(axis=1))
+        own = [
+            e[rows] for e, rows in zip(errors, self.estimators_samples_, strict=True)
+        ]
+        self.error_means_ = np.array([e.mean() for e in own])
         # A member that reconstructs its rows equally well (constant data)
         # keeps its errors' scale: its standardized error is then the raw one.
-        self.error_scales_ = np.where(np.asarray(scales) > 0, scales, 1.0)
-        self.offset_ = self._offset(self._anomaly_scores(Z))
+        spreads = np.array([e.std() for e in own])
+        self.error_scales_ = np.where(spreads > 0, spreads, 1.0)
+        self.offset_ = self._offset(self._standardized_mean(errors))
         return self
 
     def score_samples(self, X):
@@ -321,26 +319,36 @@ class DenoisingAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     # -- steps ---------------------------------------------------------------
 
-    def _scaled(self, X):
-        check_is_fitted(self)
-        X = validate_data(
+    def _validated(self, X, reset):
+        """X as a float64 array or CSR matrix, NaN allowed."""
+        return validate_data(
             self,
             X,
             accept_sparse="csr",
             dtype=np.float64,
             ensure_all_finite="allow-nan",
-            reset=False,
+            reset=reset,
         )
-        return self.scaler_.transform(X)
+
+    def _scaled(self, X):
+        check_is_fitted(self)
+        return self.scaler_.transform(self._validated(X, reset=False))
 
     def _anomaly_scores(self, Z):
         """The members' mean standardized reconstruction error of each row."""
-        total = np.zeros(Z.shape[0])
-        for member, mean, scale in zip(
-            self.estimators_, self.error_means_, self.error_scales_, strict=True
-        ):
-            total += (_feature_errors(member, Z).sum(axis=1) - mean) / scale
-        return total / len(self.estimators_)
+        return self._standardized_mean(
+            [_feature_errors(member, Z).sum(axis=1) for member in self.estimators_]
+        )
+
+    def _standardized_mean(self, errors):
+        """The mean over members of each member's errors, standardized."""
+        standardized = [
+            (member_errors - mean) / scale
+            for member_errors, mean, scale in zip(
+                errors, self.error_means_, self.error_scales_, strict=True
+            )
+        ]
+        return np.mean(standardized, axis=0)
 
     def _offset(self, training_scores):
         """``offset_`` from the anomaly scores of the training rows."""
@@ -397,7 +405,7 @@ def _new_scaler(scaling, X):
 
 
 def _check_loss(member):
-    if member.get_params()["loss"] == "auto":
+    if member.loss == "auto":
         member.set_params(loss="mse")
     elif member.loss != "mse":
         raise ValueError(
@@ -405,10 +413,6 @@ def _check_loss(member):
             "scaled features outside [0, 1], which only loss='mse' scores. "
             "Use loss='mse' or 'auto'."
         )
-
-
-def _float32(Z):
-    return Z.astype(np.float32)
 
 
 def _feature_errors(member, Z):
