@@ -31,7 +31,6 @@ are not measured: commit them first.
 """
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -46,6 +45,7 @@ from ._fresh_processes import (
     training_digits,
     write_results,
 )
+from ._trees import export, git
 from .data import make_word_counts
 
 MEASURES = [
@@ -61,7 +61,6 @@ MEASURES = [
 ]
 # The sparse benchmark's bag of words.
 SPARSE_SHAPE, SPARSE_ENTRIES = (50_000, 20_000), 1_000_000
-REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def _parser():
@@ -77,32 +76,15 @@ def _parser():
     return add_options(parser, epochs=3)
 
 
-def _git(*args):
-    return subprocess.run(
-        ["git", *args], cwd=REPOSITORY, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def _export(revision, folder):
-    """The tree of ``revision`` in ``folder``; returns its full commit id."""
-    commit = _git("rev-parse", "--verify", f"{revision}^{{commit}}")
-    folder.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "archive", commit], cwd=REPOSITORY, check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    return commit
-
-
 def main(argv=None):
     args = _parser().parse_args(argv)
-    old = args.old or _git("merge-base", args.new, "main")
+    old = args.old or git("merge-base", args.new, "main")
     X_train = training_digits(args)
     with tempfile.TemporaryDirectory(prefix="skdae-compare-") as tmp:
         tmp = Path(tmp)
         commits = {
-            "old": _export(old, tmp / "old"),
-            "new": _export(args.new, tmp / "new"),
+            "old": export(old, tmp / "old"),
+            "new": export(args.new, tmp / "new"),
         }
         np.save(tmp / "X.npy", X_train)
         sp.save_npz(tmp / "words.npz", make_word_counts(*SPARSE_SHAPE, SPARSE_ENTRIES))
